@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands lists the subcommands. Only commands that work are listed here.
+func subcommands(a *App) []*cobra.Command {
+	return []*cobra.Command{newRunCmd(a), newBenchCmd(a)}
+}
