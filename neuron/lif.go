@@ -20,7 +20,11 @@ type Propagator struct {
 	VReset     float32
 	ResetStep  float32 // v_thresh - v_reset, subtracted on ResetSubtract
 	Subtract   bool    // reset by subtraction
-	RefSteps   int32   // refractory period in whole steps (rounded to nearest)
+	// RefSteps is the refractory period in whole steps (rounded to nearest). A neuron that
+	// fires at step n keeps its membrane through steps n+1 … n+RefSteps-1 and may fire
+	// again at step n+RefSteps at the earliest — Brian2's timing
+	// (not_refractory = timestep(t - lastspike) >= timestep(refractory)).
+	RefSteps int32
 
 	// CoBa-LIF (forward Euler on v): v += K*(g_e(EE - v) + g_i(EI - v) - (v - VInf)), K = dt/τm.
 	K, EE, EI float32

@@ -28,7 +28,7 @@ func (r *Run) stepNeurons(s *popState, out []int32) []int32 {
 // dense kernel has integrated every neuron and listed the candidates above threshold in
 // out[start:]. Neurons in their refractory period get their held membrane back (their
 // synaptic variables have decayed with everyone else's) and cannot fire; the others
-// fire, reset, and become refractory for RefSteps steps. The refractory neurons are kept
+// fire, reset, and hold their membrane for the next RefSteps-1 steps. The refractory neurons are kept
 // in a short list that carries what each one needs, so the dense kernel streams no
 // per-neuron counter and the list costs one store per refractory neuron.
 func (s *popState) refractory(p *neuron.Propagator, t int64, out []int32, start int) []int32 {
@@ -57,8 +57,8 @@ func (s *popState) refractory(p *neuron.Propagator, t int64, out []int32, start 
 		} else {
 			v[i] = p.VReset
 		}
-		if p.RefSteps > 0 {
-			until := t + int64(p.RefSteps)
+		if p.RefSteps > 1 {
+			until := t + int64(p.RefSteps) - 1
 			s.refUntil[i] = until
 			s.refList = append(s.refList, refEntry{i: i, hold: v[i], until: until})
 		}
@@ -132,7 +132,7 @@ func resetFired(p *neuron.Propagator, v []float32, ref []int32, fired []int32) {
 		} else {
 			v[i] = p.VReset
 		}
-		ref[i] = p.RefSteps
+		ref[i] = max(p.RefSteps-1, 0)
 	}
 }
 

@@ -134,6 +134,9 @@ func Compile(net *snn.Network, seed uint64) (*Model, error) {
 		m.out[src] = append(m.out[src], len(m.projs))
 		m.projs = append(m.projs, p)
 	}
+	if err := m.checkMemory(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -198,4 +201,17 @@ func sortByTickID(order []int, ticks []int64, ids []int32) {
 		}
 		return cmp.Compare(ids[a], ids[b])
 	})
+}
+
+// maxAccFloats caps the per-synapse delay accumulators of one population (1 GiB).
+const maxAccFloats = 1 << 28
+
+func (m *Model) checkMemory() error {
+	for _, p := range m.Pops {
+		if int64(p.accSlots)*int64(p.Size)*2 > maxAccFloats {
+			return fmt.Errorf("sim: population %q: per-synapse delays up to %d steps need %d MiB of delay buffers; use shorter delays, a coarser dt or one delay per projection",
+				p.Name, p.accSlots-1, int64(p.accSlots)*int64(p.Size)*8>>20)
+		}
+	}
+	return nil
 }

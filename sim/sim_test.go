@@ -131,7 +131,8 @@ func TestRefractoryPeriod(t *testing.T) {
 	require.GreaterOrEqual(t, len(ticks), 3)
 	assert.EqualValues(t, climb-1, ticks[0]) // first spike from v=-60 at tick 0
 	for k := 1; k < len(ticks); k++ {
-		assert.EqualValues(t, 50+climb, ticks[k]-ticks[k-1])
+		// Brian2's timing: refractory 5 ms = 50 steps, so 49 held steps after the spike.
+		assert.EqualValues(t, 49+climb, ticks[k]-ticks[k-1])
 	}
 }
 
@@ -279,4 +280,19 @@ func TestParallelErrorsAndCancel(t *testing.T) {
 	m, err := Compile(randomNet(20, 0), 1)
 	require.NoError(t, err)
 	require.ErrorIs(t, m.NewRun(1).Run(ctx, 10), context.Canceled)
+}
+
+func TestCompileRefusesHugeDelayBuffers(t *testing.T) {
+	net := &snn.Network{Name: "d", DT: 0.1, Populations: []snn.Population{
+		{Name: "in", Size: 10, Model: snn.ModelPoisson, Rate: 1},
+		{Name: "n", Size: 300000, Model: snn.ModelCuBaLIF, Params: cubaParams()}},
+		Projections: []snn.Projection{{Name: "p", From: "in", To: "n", Connect: snn.Connect{Kind: snn.ConnectOneToOne},
+			Weight: snn.Const(1), Delay: snn.Dist{Kind: snn.DistUniform, A: 0, B: 6000}}}}
+	net.Populations[1].Size = 10
+	_, err := Compile(net, 1)
+	require.NoError(t, err)
+	net.Populations[1].Size = 300000
+	net.Projections[0].Connect = snn.Connect{Kind: snn.ConnectRandom, P: 0.001}
+	_, err = Compile(net, 1)
+	require.ErrorContains(t, err, "delay buffers")
 }
