@@ -27,7 +27,10 @@ func BenchmarkStepCuBa(b *testing.B) {
 					v[i] = -60 + 9*rng.Float32()
 				}
 				out := make([]int32, 0, n)
-				step := stepCuBa
+				var scratch []uint8
+				step := func(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
+					return stepCuBa(p, v, ge, gi, &scratch, out)
+				}
 				if kernel == "portable" {
 					step = stepCuBaGeneric
 				}

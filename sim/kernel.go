@@ -15,9 +15,9 @@ func (r *Run) stepNeurons(s *popState, out []int32) []int32 {
 	start := len(out)
 	switch p.Kind {
 	case snn.ModelCuBaLIF:
-		out = stepCuBa(p, s.v, s.ge, s.gi, out)
+		out = stepCuBa(p, s.v, s.ge, s.gi, &s.masks, out)
 	case snn.ModelCoBaLIF:
-		out = stepCoBa(p, s.v, s.ge, s.gi, out)
+		out = stepCoBa(p, s.v, s.ge, s.gi, &s.masks, out)
 	default:
 		return stepLIF(p, s.v, s.ref, out)
 	}
@@ -28,20 +28,20 @@ func (r *Run) stepNeurons(s *popState, out []int32) []int32 {
 // dense kernel has integrated every neuron and listed the candidates above threshold in
 // out[start:]. Neurons in their refractory period get their held membrane back (their
 // synaptic variables have decayed with everyone else's) and cannot fire; the others
-// fire, reset, and hold their membrane for the next RefSteps-1 steps. The refractory neurons are kept
-// in a short list that carries what each one needs, so the dense kernel streams no
-// per-neuron counter and the list costs one store per refractory neuron.
+// fire, reset, and hold their membrane for the next RefSteps-1 steps. The refractory
+// neurons wait in a FIFO queue (all periods have the same length, so they leave in the
+// order they came): the dense kernel streams no per-neuron counter and the queue costs
+// one store per refractory neuron.
 func (s *popState) refractory(p *neuron.Propagator, t int64, out []int32, start int) []int32 {
 	v := s.v
-	k := 0
-	for _, e := range s.refList {
+	q := s.refQ[s.refHead:]
+	for _, e := range q {
 		v[e.i] = e.hold
-		if e.until > t { // still refractory next step
-			s.refList[k] = e
-			k++
-		}
 	}
-	s.refList = s.refList[:k]
+	for len(q) > 0 && q[0].until <= t { // their last held step was this one
+		q = q[1:]
+		s.refHead++
+	}
 	n := start
 	for _, i := range out[start:] {
 		if s.refUntil[i] >= t {
@@ -51,6 +51,10 @@ func (s *popState) refractory(p *neuron.Propagator, t int64, out []int32, start 
 		n++
 	}
 	out = out[:n]
+	if s.refHead > 1024 && s.refHead > len(s.refQ)/2 {
+		s.refQ = s.refQ[:copy(s.refQ, s.refQ[s.refHead:])]
+		s.refHead = 0
+	}
 	for _, i := range out[start:] {
 		if p.Subtract {
 			v[i] -= p.ResetStep
@@ -60,7 +64,7 @@ func (s *popState) refractory(p *neuron.Propagator, t int64, out []int32, start 
 		if p.RefSteps > 1 {
 			until := t + int64(p.RefSteps) - 1
 			s.refUntil[i] = until
-			s.refList = append(s.refList, refEntry{i: i, hold: v[i], until: until})
+			s.refQ = append(s.refQ, refEntry{i: i, hold: v[i], until: until})
 		}
 	}
 	return out

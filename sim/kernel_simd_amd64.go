@@ -3,9 +3,9 @@
 package sim
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"simd/archsimd"
-	"slices"
 	"unsafe"
 
 	"github.com/snnsim/snnsim/neuron"
@@ -28,7 +28,7 @@ var haveAVX2 = archsimd.X86.AVX2()
 // stepCuBa integrates CuBa-LIF neurons eight at a time with AVX2 and appends the ones
 // above threshold; the tail (and CPUs without AVX2) use the portable kernel, whose
 // results are bit-identical.
-func stepCuBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
+func stepCuBa(p *neuron.Propagator, v, ge, gi []float32, scratch *[]uint8, out []int32) []int32 {
 	n := len(v)
 	if !haveAVX2 || n < 8 {
 		return stepCuBaGeneric(p, v, ge, gi, out)
@@ -42,13 +42,12 @@ func stepCuBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
 	ae := archsimd.BroadcastFloat32x8(p.AE)
 	ai := archsimd.BroadcastFloat32x8(p.AI)
 	vth := archsimd.BroadcastFloat32x8(p.VThresh)
-	// Spikes go into spare capacity so that the loop makes no calls and keeps its
-	// constants in registers.
-	start := len(out)
-	out = slices.Grow(out, m)
-	buf := out[start : start+m]
-	k := 0
+	// The loop stores one threshold bitmask per eight neurons and has no branch inside,
+	// so that its pointers and constants stay in registers; the rare set bits are turned
+	// into indices afterwards.
+	masks := grow(scratch, m/8)
 	pv, pe, pi := unsafe.Pointer(&v[0]), unsafe.Pointer(&ge[0]), unsafe.Pointer(&gi[0])
+	pm := unsafe.Pointer(&masks[0])
 	for i := 0; i < m; i += 8 {
 		off := uintptr(i) * 4
 		vp := (*[8]float32)(unsafe.Add(pv, off))
@@ -61,17 +60,14 @@ func stepCuBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
 		g2.Mul(ai).Store(ip)
 		vn := vv.Sub(vinf).Mul(am).Add(g1.Mul(ce)).Add(g2.Mul(ci)).Add(vinf)
 		vn.Store(vp)
-		for fb := vn.Greater(vth).ToBits(); fb != 0; fb &= fb - 1 {
-			buf[k] = int32(i + bits.TrailingZeros8(fb))
-			k++
-		}
+		*(*uint8)(unsafe.Add(pm, i>>3)) = vn.Greater(vth).ToBits()
 	}
-	out = out[:start+k]
+	out = appendMasked(out, masks)
 	return tail(stepCuBaGeneric, p, v, ge, gi, out, m)
 }
 
 // stepCoBa is the AVX2 CoBa-LIF kernel (forward Euler on v, exact conductance decay).
-func stepCoBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
+func stepCoBa(p *neuron.Propagator, v, ge, gi []float32, scratch *[]uint8, out []int32) []int32 {
 	n := len(v)
 	if !haveAVX2 || n < 8 {
 		return stepCoBaGeneric(p, v, ge, gi, out)
@@ -85,11 +81,9 @@ func stepCoBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
 	ae := archsimd.BroadcastFloat32x8(p.AE)
 	ai := archsimd.BroadcastFloat32x8(p.AI)
 	vth := archsimd.BroadcastFloat32x8(p.VThresh)
-	start := len(out)
-	out = slices.Grow(out, m)
-	buf := out[start : start+m]
-	k := 0
+	masks := grow(scratch, m/8)
 	pv, pe, pi := unsafe.Pointer(&v[0]), unsafe.Pointer(&ge[0]), unsafe.Pointer(&gi[0])
+	pm := unsafe.Pointer(&masks[0])
 	for i := 0; i < m; i += 8 {
 		off := uintptr(i) * 4
 		vp := (*[8]float32)(unsafe.Add(pv, off))
@@ -105,13 +99,37 @@ func stepCoBa(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
 		c := x.Sub(vinf)
 		vn := x.Add(kk.Mul(a.Add(b).Sub(c)))
 		vn.Store(vp)
-		for fb := vn.Greater(vth).ToBits(); fb != 0; fb &= fb - 1 {
-			buf[k] = int32(i + bits.TrailingZeros8(fb))
-			k++
+		*(*uint8)(unsafe.Add(pm, i>>3)) = vn.Greater(vth).ToBits()
+	}
+	out = appendMasked(out, masks)
+	return tail(stepCoBaGeneric, p, v, ge, gi, out, m)
+}
+
+// grow returns (*buf)[:n], reallocating when it is too short.
+func grow(buf *[]uint8, n int) []uint8 {
+	if cap(*buf) < n {
+		*buf = make([]uint8, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// appendMasked appends the index of every set bit of masks (bit j of byte k is neuron
+// 8k+j), scanning eight bytes at a time.
+func appendMasked(out []int32, masks []uint8) []int32 {
+	k := 0
+	for ; k+8 <= len(masks); k += 8 {
+		w := binary.LittleEndian.Uint64(masks[k:])
+		for ; w != 0; w &= w - 1 {
+			out = append(out, int32(k*8+bits.TrailingZeros64(w)))
 		}
 	}
-	out = out[:start+k]
-	return tail(stepCoBaGeneric, p, v, ge, gi, out, m)
+	for ; k < len(masks); k++ {
+		for fb := masks[k]; fb != 0; fb &= fb - 1 {
+			out = append(out, int32(k*8+bits.TrailingZeros8(fb)))
+		}
+	}
+	return out
 }
 
 // tail runs the portable kernel on neurons [m, len(v)) and shifts their indices.

@@ -41,8 +41,10 @@ type popState struct {
 	ref       []int32 // refractory countdown (lif and stochastic kernels)
 	// refractory bookkeeping of the dense kernels: the neurons in their refractory period,
 	// the membrane each holds, and the last tick of its period
-	refList  []refEntry
+	refQ     []refEntry // FIFO from refHead on
+	refHead  int
 	refUntil []int64
+	masks    []uint8 // scratch of the vector kernels: one threshold bitmask per 8 neurons
 	// accumulator ring for per-synapse delays: acc[rec][slot*Size+i]
 	acc [2][]float32
 	// inputs and stochastic firing

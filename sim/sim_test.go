@@ -23,12 +23,17 @@ func cubaParams() snn.NeuronParams {
 // GOEXPERIMENT=simd) and the portable kernel give the same bits.
 func TestKernelsBitIdentical(t *testing.T) {
 	type kernel = func(*neuron.Propagator, []float32, []float32, []float32, []int32) []int32
+	var scratch []uint8
 	for _, tc := range []struct {
 		model         snn.Model
 		step, generic kernel
 	}{
-		{snn.ModelCuBaLIF, stepCuBa, stepCuBaGeneric},
-		{snn.ModelCoBaLIF, stepCoBa, stepCoBaGeneric},
+		{snn.ModelCuBaLIF, func(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
+			return stepCuBa(p, v, ge, gi, &scratch, out)
+		}, stepCuBaGeneric},
+		{snn.ModelCoBaLIF, func(p *neuron.Propagator, v, ge, gi []float32, out []int32) []int32 {
+			return stepCoBa(p, v, ge, gi, &scratch, out)
+		}, stepCoBaGeneric},
 	} {
 		step, generic := tc.step, tc.generic
 		par := cubaParams()
@@ -36,7 +41,7 @@ func TestKernelsBitIdentical(t *testing.T) {
 		p, err := neuron.NewPropagator(tc.model, par, 0.1)
 		require.NoError(t, err)
 		rng := rand.New(rand.NewPCG(1, 2))
-		for _, n := range []int{1, 7, 8, 13, 64, 1003} {
+		for _, n := range []int{1, 7, 8, 13, 64, 72, 1003} {
 			v := make([]float32, n)
 			ge := make([]float32, n)
 			gi := make([]float32, n)
