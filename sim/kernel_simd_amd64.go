@@ -62,6 +62,9 @@ func stepCuBa(p *neuron.Propagator, v, ge, gi []float32, scratch *[]uint8, out [
 		vn.Store(vp)
 		*(*uint8)(unsafe.Add(pm, i>>3)) = vn.Greater(vth).ToBits()
 	}
+	// Leave no dirty upper halves behind: the scalar (SSE) code that runs next would pay
+	// a transition penalty on every instruction.
+	archsimd.ClearAVXUpperBits()
 	out = appendMasked(out, masks)
 	return tail(stepCuBaGeneric, p, v, ge, gi, out, m)
 }
@@ -101,6 +104,9 @@ func stepCoBa(p *neuron.Propagator, v, ge, gi []float32, scratch *[]uint8, out [
 		vn.Store(vp)
 		*(*uint8)(unsafe.Add(pm, i>>3)) = vn.Greater(vth).ToBits()
 	}
+	// Leave no dirty upper halves behind: the scalar (SSE) code that runs next would pay
+	// a transition penalty on every instruction.
+	archsimd.ClearAVXUpperBits()
 	out = appendMasked(out, masks)
 	return tail(stepCoBaGeneric, p, v, ge, gi, out, m)
 }
