@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/snnsim/snnsim/snn"
 )
@@ -27,6 +28,7 @@ type Run struct {
 	// SpikeCount counts spikes emitted by all populations (inputs included).
 	SpikeCount int64
 	popSpikes  []int64
+	phases     *Phases
 }
 
 type pending struct {
@@ -169,6 +171,10 @@ func (r *Run) Run(ctx context.Context, steps int64) error {
 func (r *Run) Step() {
 	m := r.m
 	t := r.tick
+	var t0 time.Time
+	if r.phases != nil {
+		t0 = time.Now()
+	}
 	for i := range r.pops {
 		s := &r.pops[i]
 		s.out = s.out[:0]
@@ -202,6 +208,11 @@ func (r *Run) Step() {
 	}
 	for _, st := range r.states {
 		st.sample(r)
+	}
+	if r.phases != nil {
+		t1 := time.Now()
+		r.phases.Update += t1.Sub(t0)
+		t0 = t1
 	}
 	// Delivery: this step's spikes (delay 0 now, others into the ring), then the ring slot.
 	slot := int(t % int64(len(r.ring)))
@@ -242,7 +253,23 @@ func (r *Run) Step() {
 		addClear(s.ge, s.acc[0][a:a+n])
 		addClear(s.gi, s.acc[1][a:a+n])
 	}
+	if r.phases != nil {
+		r.phases.Deliver += time.Since(t0)
+	}
 	r.tick++
+}
+
+// Phases holds the wall time a Run spent in each phase of its steps.
+type Phases struct {
+	Update  time.Duration // neuron updates, inputs, monitors
+	Deliver time.Duration // spike delivery (delay rings included)
+}
+
+// TimePhases starts timing the phases of every step (two clock reads per step) and
+// returns the record that accumulates them. Untimed runs pay one branch per step.
+func (r *Run) TimePhases() *Phases {
+	r.phases = &Phases{}
+	return r.phases
 }
 
 func addClear(dst, src []float32) {

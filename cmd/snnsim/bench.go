@@ -21,6 +21,7 @@ type benchOpts struct {
 	count    int
 	seed     uint64
 	record   bool
+	phases   bool
 	format   string
 }
 
@@ -70,6 +71,7 @@ x-realtime is biological time over wall time. Run with GOMAXPROCS=1 for the one-
 	f.IntVar(&o.count, "count", 1, "repetitions per size (benchstat wants several)")
 	f.Uint64Var(&o.seed, "seed", 12345, "seed for connectivity, initial state")
 	f.BoolVar(&o.record, "record", true, "record all spikes (as the reference does)")
+	f.BoolVar(&o.phases, "phases", false, "also time neuron update and spike delivery separately (adds two clock reads per step)")
 	f.StringVar(&o.format, "format", "text", "text (Go benchmark lines) or json")
 	return c
 }
@@ -89,6 +91,9 @@ type benchResult struct {
 	CV         float64 `json:"cv_isi"`
 	Silent     float64 `json:"frac_silent"`
 	PeakMB     float64 `json:"peak_rss_mb"`
+	UpdateNS   int64   `json:"update_ns,omitempty"`
+	DeliverNS  int64   `json:"deliver_ns,omitempty"`
+	DeliverEvS float64 `json:"delivery_events_per_s,omitempty"`
 	Kernel     string  `json:"kernel"`
 	Procs      int     `json:"gomaxprocs"`
 }
@@ -109,6 +114,10 @@ func benchOnce(cmd *cobra.Command, a *App, kind string, n int, o benchOpts) (*be
 	var rec *sim.SpikeRecord
 	if o.record {
 		rec, _ = r.RecordSpikes()
+	}
+	var ph *sim.Phases
+	if o.phases {
+		ph = r.TimePhases()
 	}
 	build := time.Since(t0)
 	steps := int64(o.duration.Seconds()*1000/net.DT + 0.5)
@@ -134,6 +143,10 @@ func benchOnce(cmd *cobra.Command, a *App, kind string, n int, o benchOpts) (*be
 		PeakMB: peakRSSMB(), Kernel: sim.SIMD, Procs: runtime.GOMAXPROCS(0),
 	}
 	res.Rate = float64(r.SpikeCount) / float64(n) / o.duration.Seconds()
+	if ph != nil {
+		res.UpdateNS, res.DeliverNS = ph.Update.Nanoseconds(), ph.Deliver.Nanoseconds()
+		res.DeliverEvS = float64(r.Events) / ph.Deliver.Seconds()
+	}
 	if rec != nil {
 		tr := r.Trace(rec, "sim")
 		res.CV, _ = tr.MeanCV()
@@ -147,8 +160,12 @@ func (b *benchResult) print(w io.Writer, format string) {
 		writeJSON(w, b)
 		return
 	}
-	fmt.Fprintf(w, "Benchmark%s/N=%d/T=%gs-%d\t1\t%d ns/op\t%.4g events/s\t%.3g x-realtime\t%.4g Hz\t%.3g cv\t%.3g silent\t%d events\t%d build-ns\t%.0f peak-MB\n",
+	fmt.Fprintf(w, "Benchmark%s/N=%d/T=%gs-%d\t1\t%d ns/op\t%.4g events/s\t%.3g x-realtime\t%.4g Hz\t%.3g cv\t%.3g silent\t%d events\t%d build-ns\t%.0f peak-MB",
 		b.Name, b.N, b.Duration, b.Procs, b.WallNS, b.EventsPerS, b.RealTime, b.Rate, b.CV, b.Silent, b.Events, b.BuildNS, b.PeakMB)
+	if b.DeliverNS > 0 {
+		fmt.Fprintf(w, "\t%d update-ns\t%d deliver-ns\t%.4g delivery-events/s", b.UpdateNS, b.DeliverNS, b.DeliverEvS)
+	}
+	fmt.Fprintln(w)
 }
 
 func parseInts(s string) ([]int, error) {
