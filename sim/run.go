@@ -29,6 +29,7 @@ type Run struct {
 	SpikeCount int64
 	popSpikes  []int64
 	phases     *Phases
+	touched    int32 // sink of touchRows
 }
 
 type pending struct {
@@ -227,6 +228,9 @@ func (r *Run) Step() {
 				}
 				continue
 			}
+			if len(s.out) >= touchMin {
+				r.touchRows(p, s.out)
+			}
 			for _, src := range s.out {
 				r.deliver(p, src, t)
 			}
@@ -278,6 +282,25 @@ func addClear(dst, src []float32) {
 		dst[i] += x
 		src[i] = 0
 	}
+}
+
+// touchMin is the number of spikes in a step from which delivery first touches every
+// row: below it the rows are few and the touch costs more than it saves.
+const touchMin = 16
+
+// touchRows reads one word per cache line of the CSR rows of srcs before any of them is
+// delivered. The loads are independent, so the CPU overlaps their cache misses; without
+// it each row's miss would be taken in turn, behind the previous row's scattered adds.
+// (Go has no prefetch instruction; this is the portable equivalent.)
+func (r *Run) touchRows(p *projection, srcs []int32) {
+	var x int32
+	for _, src := range srcs {
+		lo, hi := p.rowPtr[src], p.rowPtr[src+1]
+		for k := lo; k < hi; k += 16 {
+			x ^= p.cols[k]
+		}
+	}
+	r.touched ^= x
 }
 
 // deliver adds the row of presynaptic neuron src of projection p to its targets.
