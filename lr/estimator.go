@@ -1,0 +1,705 @@
+package lr
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/snnsim/snnsim/optim"
+)
+
+// Param is one trainable tensor with its gradient buffer (see package optim).
+type Param = optim.Param
+
+// Mean is the deterministic part of a noisy unit: z = f(x; θ) row by row. It is what an
+// architecture implements to be trained by the [Estimator]: a dense layer, a convolution,
+// a graph convolution.
+type Mean interface {
+	// Dims returns the widths of one input row and one output row.
+	Dims() (in, out int)
+	// Params lists the unit's parameters and gradient buffers.
+	Params() []Param
+	// Forward writes the mean of rows input rows x (rows×in) into dst (rows×out). It may be
+	// called concurrently on different rows and must not write to the unit.
+	Forward(dst, x []float32, rows int)
+	// AddGrad adds Σ_r (∂z_r/∂θ)ᵀ delta_r to the parameters' gradients, for rows input rows
+	// x and as many rows of delta (rows×out): the parameter half of a backward pass, which
+	// is also the whole score of an additive-noise unit (delta = c·Score(ε)/s).
+	AddGrad(x, delta []float32, rows int)
+}
+
+// Preparer is implemented by a [Mean] that caches something derived from its parameters
+// (a transposed copy of a weight matrix). The estimator calls Prepare once per batch,
+// before any Forward.
+type Preparer interface{ Prepare() }
+
+// Activation is an elementwise nonlinearity applied to the noisy mean. It needs no
+// derivative: LR trains step and sign units as readily as smooth ones.
+type Activation interface {
+	Name() string
+	// Apply writes act(z) into dst; dst and z may be the same slice.
+	Apply(dst, z []float32)
+}
+
+// Stage is one noisy unit of a feed-forward stack: out = Act(Mean(x) + Scale·ε).
+type Stage struct {
+	Mean  Mean
+	Act   Activation // nil: identity
+	Scale float32    // noise scale s (σ for Gaussian, β for logistic); 0: noiseless stage, not trained
+}
+
+// Loss is a per-row loss of the last stage's output (logits), for a class label.
+type Loss interface {
+	Name() string
+	Loss(out []float32, label int) float32
+}
+
+// Baseline selects how a copy's loss is centred before it weights the score.
+type Baseline int
+
+const (
+	// BaselineAuto picks leave-one-out (leave-one-pair-out under antithetic pairs) for
+	// full noise, and the clean loss for layer-wise injection, QMC, or too few copies.
+	BaselineAuto Baseline = iota
+	// BaselineLOO is the mean loss of the sample's other copies (other pairs under
+	// antithetic sampling): independent of the copy's own noise, so unbiased.
+	BaselineLOO
+	// BaselineClean is the loss of the noise-free network on the sample.
+	BaselineClean
+	// BaselineNone centres nothing.
+	BaselineNone
+)
+
+var baselineNames = []string{"auto", "loo", "clean", "none"}
+
+func (b Baseline) String() string {
+	if int(b) < len(baselineNames) {
+		return baselineNames[b]
+	}
+	return fmt.Sprintf("Baseline(%d)", int(b))
+}
+
+// ParseBaseline parses auto, loo, clean or none.
+func ParseBaseline(s string) (Baseline, error) {
+	for i, n := range baselineNames {
+		if n == s {
+			return Baseline(i), nil
+		}
+	}
+	return 0, fmt.Errorf("lr: unknown baseline %q (want auto, loo, clean, none)", s)
+}
+
+// Config sets up an [Estimator].
+type Config struct {
+	// Copies is K, the noise copies per sample (split over the noisy stages under
+	// layer-wise injection). Even under antithetic sampling.
+	Copies int
+	// Law is the noise law of every stage; nil means Gaussian.
+	Law Law
+	// VR selects antithetic pairs, layer-wise injection and QMC noise.
+	VR VR
+	// Baseline selects the loss centring.
+	Baseline Baseline
+	// Seed is the root of every noise stream.
+	Seed uint64
+	// Workers is the number of goroutines (GOMAXPROCS when <= 0). Results do not depend on it.
+	Workers int
+	// Group is the number of samples per parallel task (default 4). Results do not depend on it.
+	Group int
+	// Trace, when set, receives the standard noise drawn for every stage and sample
+	// (copies×width values, copy-major) before it is used. It is called concurrently for
+	// different samples. For tests and diagnostics.
+	Trace func(stage, sample int, eps []float32)
+}
+
+// Stats describes one gradient estimate.
+type Stats struct {
+	Loss     float64 // mean loss over the noisy copies
+	Forwards int     // noisy forward passes (sample × copy)
+}
+
+// Estimator computes likelihood-ratio gradient estimates for a stack of noisy stages:
+//
+//	grad θ ≈ 1/(B·K) Σ_{n,k} (L_{n,k} − b_{n,k}) · ∇θ log p(out_{n,k} | x_{n,k}; θ)
+//
+// with no backward pass through other stages. A stage whose input is the same for all
+// copies of a sample (the first noisy stage, and every stage under layer-wise injection)
+// computes its mean once per sample, and its score collapses to one row per sample:
+// (Σ_k c_k Score(ε_k)/s) ⊗ x.
+type Estimator struct {
+	stages []Stage
+	loss   Loss
+	cfg    Config
+	law    Law
+	gauss  bool
+	first  int   // first noisy stage
+	kl     []int // copies per stage (layer-wise) or K
+	base   Baseline
+
+	batch  int         // rows the buffers are sized for
+	xs     [][]float32 // stage inputs kept for the score (xs[0] is the caller's x)
+	rowsIn []int       // rows of xs[l] per sample
+	ds     [][]float32 // score deltas, rowsIn[l] rows per sample
+	qmc    [][]float32 // QMC noise of the batch, per stage
+	qbuf   *mat.Dense
+	losses []float64 // per group sum of losses
+	ws     []*workspace
+}
+
+type workspace struct {
+	ns    NormalStream
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	z     []float32
+	eps   [][]float32
+	a, b  []float32 // ping-pong activations
+	out   []float32
+	loss  []float32
+	c     []float32
+	clean []float32   // clean loss per sample
+	cz    [][]float32 // clean means per stage (layer-wise, clean baseline)
+	ca    [][]float32 // clean stage outputs
+}
+
+// NewEstimator checks the stack and the configuration.
+func NewEstimator(stages []Stage, loss Loss, cfg Config) (*Estimator, error) {
+	if len(stages) == 0 {
+		return nil, errors.New("lr: no stages")
+	}
+	if loss == nil {
+		return nil, errors.New("lr: no loss")
+	}
+	e := &Estimator{stages: stages, loss: loss, cfg: cfg, law: cfg.Law, first: -1}
+	if e.law == nil {
+		e.law = Gaussian{}
+	}
+	_, e.gauss = e.law.(Gaussian)
+	if e.cfg.Group <= 0 {
+		e.cfg.Group = 4
+	}
+	prevOut := -1
+	var noisy []int
+	for l, s := range stages {
+		in, _ := s.Mean.Dims()
+		if prevOut >= 0 && in != prevOut {
+			return nil, fmt.Errorf("lr: stage %d takes %d inputs but stage %d gives %d", l, in, l-1, prevOut)
+		}
+		_, prevOut = s.Mean.Dims()
+		if s.Scale < 0 || math.IsNaN(float64(s.Scale)) {
+			return nil, fmt.Errorf("lr: stage %d: noise scale %v", l, s.Scale)
+		}
+		if s.Scale > 0 {
+			noisy = append(noisy, l)
+			if e.first < 0 {
+				e.first = l
+			}
+		}
+	}
+	if len(noisy) == 0 {
+		return nil, errors.New("lr: no stage carries noise (every scale is 0): nothing to estimate")
+	}
+	K := cfg.Copies
+	if K < 1 {
+		return nil, fmt.Errorf("lr: %d copies, want at least 1", K)
+	}
+	if cfg.VR.Antithetic && K%2 != 0 {
+		return nil, fmt.Errorf("lr: antithetic pairs need an even number of copies, got %d", K)
+	}
+	e.kl = make([]int, len(stages))
+	if cfg.VR.LayerWise {
+		unit := 1
+		if cfg.VR.Antithetic {
+			unit = 2
+		}
+		units := K / unit
+		if units < len(noisy) {
+			return nil, fmt.Errorf("lr: layer-wise injection over %d noisy stages needs at least %d copies, got %d",
+				len(noisy), unit*len(noisy), K)
+		}
+		for i, l := range noisy {
+			e.kl[l] = unit * (units/len(noisy) + b2i(i < units%len(noisy)))
+		}
+	} else {
+		for _, l := range noisy {
+			e.kl[l] = K
+		}
+	}
+	minK := K
+	for _, l := range noisy {
+		minK = min(minK, e.kl[l])
+	}
+	e.base = cfg.Baseline
+	if e.base == BaselineAuto {
+		e.base = BaselineLOO
+		if cfg.VR.LayerWise || cfg.VR.QMC || minK < 2 || (cfg.VR.Antithetic && minK < 4) {
+			e.base = BaselineClean
+		}
+	}
+	if e.base == BaselineLOO && (minK < 2 || (cfg.VR.Antithetic && minK < 4)) {
+		return nil, fmt.Errorf("lr: a leave-one-out baseline needs 2 copies per stage (4 with antithetic pairs), got %d", minK)
+	}
+	return e, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Baseline reports the baseline in use (BaselineAuto resolved).
+func (e *Estimator) Baseline() Baseline { return e.base }
+
+// Copies reports the copies per sample of each stage (0 for a noiseless stage).
+func (e *Estimator) Copies() []int { return append([]int(nil), e.kl...) }
+
+// Params lists the parameters of every stage.
+func (e *Estimator) Params() []Param {
+	var p []Param
+	for _, s := range e.stages {
+		p = append(p, s.Mean.Params()...)
+	}
+	return p
+}
+
+func (e *Estimator) alloc(B int) {
+	L := len(e.stages)
+	K := e.cfg.Copies
+	G := e.cfg.Group
+	if e.batch < B || e.xs == nil {
+		e.batch = B
+		e.xs = make([][]float32, L)
+		e.rowsIn = make([]int, L)
+		e.ds = make([][]float32, L)
+		e.qmc = make([][]float32, L)
+		shared := true
+		for l, s := range e.stages {
+			in, out := s.Mean.Dims()
+			if e.cfg.VR.LayerWise || shared {
+				e.rowsIn[l] = 1
+			} else {
+				e.rowsIn[l] = K
+			}
+			if l > 0 {
+				e.xs[l] = make([]float32, B*e.rowsIn[l]*in)
+			}
+			if s.Scale > 0 {
+				shared = false
+				dr := e.rowsIn[l]
+				e.ds[l] = make([]float32, B*dr*out)
+				if e.cfg.VR.QMC {
+					e.qmc[l] = make([]float32, B*e.kl[l]*out)
+				}
+			}
+		}
+	}
+	workers := Workers(e.cfg.Workers)
+	if len(e.ws) < workers {
+		maxW := 0
+		for _, s := range e.stages {
+			in, out := s.Mean.Dims()
+			maxW = max(maxW, in, out)
+		}
+		_, outL := e.stages[L-1].Mean.Dims()
+		for len(e.ws) < workers {
+			w := &workspace{pcg: rand.NewPCG(0, 0)}
+			w.rng = rand.New(w.pcg)
+			w.z = make([]float32, G*K*maxW)
+			w.a = make([]float32, G*K*maxW)
+			w.b = make([]float32, G*K*maxW)
+			w.out = make([]float32, G*K*outL)
+			w.loss = make([]float32, G*K)
+			w.c = make([]float32, G*K)
+			w.clean = make([]float32, G)
+			w.eps = make([][]float32, L)
+			w.cz = make([][]float32, L)
+			w.ca = make([][]float32, L)
+			for l, s := range e.stages {
+				_, out := s.Mean.Dims()
+				w.eps[l] = make([]float32, G*K*out)
+				w.cz[l] = make([]float32, G*out)
+				w.ca[l] = make([]float32, G*out)
+			}
+			e.ws = append(e.ws, w)
+		}
+	}
+}
+
+// Grad zeroes the parameters' gradients and fills them with the LR estimate for the
+// rows samples x (rows×in) with labels y. step identifies the batch: the noise is a pure
+// function of (Seed, step, stage, sample), whatever the number of workers.
+func (e *Estimator) Grad(x []float32, y []uint8, rows int, step uint64) (Stats, error) {
+	in0, _ := e.stages[0].Mean.Dims()
+	if len(x) < rows*in0 || len(y) < rows {
+		panic(fmt.Sprintf("lr: Grad: %d rows need %d inputs and %d labels, got %d and %d", rows, rows*in0, rows, len(x), len(y)))
+	}
+	if rows == 0 {
+		return Stats{}, nil
+	}
+	e.alloc(rows)
+	for _, p := range e.Params() {
+		clear(p.Grad)
+	}
+	for _, s := range e.stages {
+		if p, ok := s.Mean.(Preparer); ok {
+			p.Prepare()
+		}
+	}
+	if e.cfg.VR.QMC {
+		e.drawQMC(rows, step)
+	}
+	G := e.cfg.Group
+	groups := (rows + G - 1) / G
+	if cap(e.losses) < groups {
+		e.losses = make([]float64, groups)
+	}
+	e.losses = e.losses[:groups]
+	e.xs[0] = x[:rows*in0]
+	ParallelFor(e.cfg.Workers, groups, func(w, g int) {
+		n0, n1 := g*G, min(rows, (g+1)*G)
+		if e.cfg.VR.LayerWise {
+			e.losses[g] = e.groupLayerWise(e.ws[w], y, n0, n1, rows, step)
+		} else {
+			e.losses[g] = e.groupFull(e.ws[w], y, n0, n1, rows, step)
+		}
+	})
+	var sum float64
+	for _, l := range e.losses {
+		sum += l
+	}
+	fw := 0
+	for _, k := range e.kl {
+		fw += k * rows
+	}
+	if !e.cfg.VR.LayerWise {
+		fw = e.cfg.Copies * rows
+	}
+	for l, s := range e.stages {
+		if s.Scale > 0 {
+			s.Mean.AddGrad(e.xs[l], e.ds[l], rows*e.rowsIn[l])
+		}
+	}
+	for _, p := range e.Params() {
+		if !finite(p.Grad) {
+			return Stats{}, fmt.Errorf("lr: gradient of %s is not finite (noise scale or learning rate too large?)", p.Name)
+		}
+	}
+	return Stats{Loss: sum / float64(fw), Forwards: fw}, nil
+}
+
+// drawQMC draws the batch's scrambled Halton noise of every noisy stage.
+func (e *Estimator) drawQMC(rows int, step uint64) {
+	for l, s := range e.stages {
+		if s.Scale == 0 {
+			continue
+		}
+		_, out := s.Mean.Dims()
+		ind := e.kl[l]
+		if e.cfg.VR.Antithetic {
+			ind /= 2
+		}
+		s1, s2 := StreamSeed(e.cfg.Seed, step, uint64(l), 0x716d63)
+		e.qbuf = qmcNoise(e.qmc[l][:rows*ind*out], rows*ind, out, e.law, s1, s2, e.qbuf)
+	}
+}
+
+// fill writes copies×width standard noise for sample n of stage l into dst.
+func (e *Estimator) fill(w *workspace, dst []float32, step uint64, l, n, copies, width int) {
+	anti := e.cfg.VR.Antithetic
+	ind := copies
+	if anti {
+		ind /= 2
+	}
+	row := func(j int) []float32 {
+		if anti {
+			return dst[2*j*width : (2*j+1)*width]
+		}
+		return dst[j*width : (j+1)*width]
+	}
+	if e.cfg.VR.QMC {
+		src := e.qmc[l][n*ind*width:]
+		for j := range ind {
+			copy(row(j), src[j*width:(j+1)*width])
+		}
+	} else {
+		s1, s2 := StreamSeed(e.cfg.Seed, step, uint64(l), uint64(n))
+		w.pcg.Seed(s1, s2)
+		w.ns.Seed(s1, s2)
+		for j := range ind {
+			r := row(j)
+			if e.gauss {
+				w.ns.Fill(r)
+			} else {
+				for i := range r {
+					r[i] = float32(e.law.Sample(w.rng))
+				}
+			}
+		}
+	}
+	if anti {
+		for j := range ind {
+			a, b := dst[2*j*width:(2*j+1)*width], dst[(2*j+1)*width:(2*j+2)*width]
+			for i, v := range a {
+				b[i] = -v
+			}
+		}
+	}
+	if e.cfg.Trace != nil {
+		e.cfg.Trace(l, n, dst[:copies*width])
+	}
+}
+
+func (e *Estimator) act(l int, dst []float32) {
+	if a := e.stages[l].Act; a != nil {
+		a.Apply(dst, dst)
+	}
+}
+
+// groupFull runs samples [n0, n1) with noise in every noisy stage and writes their score
+// deltas; it returns the sum of their copies' losses.
+func (e *Estimator) groupFull(w *workspace, y []uint8, n0, n1, B int, step uint64) float64 {
+	K := e.cfg.Copies
+	L := len(e.stages)
+	G := n1 - n0
+	in0, _ := e.stages[0].Mean.Dims()
+	cur := e.xs[0][n0*in0 : n1*in0]
+	shared := true
+	for l, s := range e.stages {
+		_, out := s.Mean.Dims()
+		rows := G
+		if !shared {
+			rows = G * K
+		}
+		z := w.z[:rows*out]
+		s.Mean.Forward(z, cur, rows)
+		outRows := rows
+		if s.Scale > 0 {
+			outRows = G * K
+		}
+		var dst []float32
+		if l == L-1 {
+			dst = w.out[:outRows*out]
+		} else {
+			r := e.rowsIn[l+1]
+			dst = e.xs[l+1][n0*r*out : n1*r*out]
+		}
+		if s.Scale == 0 {
+			copy(dst, z)
+		} else {
+			eps := w.eps[l][:G*K*out]
+			for n := range G {
+				e.fill(w, eps[n*K*out:(n+1)*K*out], step, l, n0+n, K, out)
+			}
+			sc := s.Scale
+			for r := range G * K {
+				zr := z[r*out : (r+1)*out]
+				if shared {
+					zr = z[(r/K)*out : (r/K+1)*out]
+				}
+				d, er := dst[r*out:(r+1)*out], eps[r*out:(r+1)*out]
+				for i, v := range zr {
+					d[i] = v + sc*er[i]
+				}
+			}
+			shared = false
+		}
+		e.act(l, dst)
+		cur = dst
+	}
+	_, outL := e.stages[L-1].Mean.Dims()
+	sum := e.losses1(w, w.out, y, n0, G, K, outL)
+	if e.base == BaselineClean {
+		e.cleanLoss(w, y, n0, n1)
+	}
+	e.centre(w, G, K, B)
+	for l, s := range e.stages {
+		if s.Scale == 0 {
+			continue
+		}
+		_, out := s.Mean.Dims()
+		eps := w.eps[l][:G*K*out]
+		if e.rowsIn[l] == 1 {
+			e.collapse(e.ds[l][n0*out:n1*out], eps, w.c, G, K, out, s.Scale)
+		} else {
+			e.weigh(e.ds[l][n0*K*out:n1*K*out], eps, w.c, G*K, out, s.Scale)
+		}
+	}
+	return sum
+}
+
+// groupLayerWise runs samples [n0, n1) under layer-wise injection: one clean pass, then
+// for each noisy stage its copies from the shared clean input of that stage.
+func (e *Estimator) groupLayerWise(w *workspace, y []uint8, n0, n1, B int, step uint64) float64 {
+	L := len(e.stages)
+	G := n1 - n0
+	in0, _ := e.stages[0].Mean.Dims()
+	cur := e.xs[0][n0*in0 : n1*in0]
+	// Clean pass: means into w.cz, outputs into the next stage's kept input (or w.ca).
+	for l, s := range e.stages {
+		_, out := s.Mean.Dims()
+		s.Mean.Forward(w.cz[l][:G*out], cur, G)
+		dst := w.ca[l][:G*out]
+		if l < L-1 {
+			dst = e.xs[l+1][n0*out : n1*out]
+		}
+		copy(dst, w.cz[l][:G*out])
+		e.act(l, dst)
+		cur = dst
+	}
+	_, outL := e.stages[L-1].Mean.Dims()
+	for n := range G {
+		w.clean[n] = e.loss.Loss(w.ca[L-1][n*outL:(n+1)*outL], int(y[n0+n]))
+	}
+	var sum float64
+	for l, s := range e.stages {
+		K := e.kl[l]
+		if K == 0 {
+			continue
+		}
+		_, out := s.Mean.Dims()
+		eps := w.eps[l][:G*K*out]
+		for n := range G {
+			e.fill(w, eps[n*K*out:(n+1)*K*out], step, l, n0+n, K, out)
+		}
+		h := w.a[:G*K*out]
+		cz := w.cz[l]
+		for r := range G * K {
+			zr := cz[(r/K)*out : (r/K+1)*out]
+			d, er := h[r*out:(r+1)*out], eps[r*out:(r+1)*out]
+			for i, v := range zr {
+				d[i] = v + s.Scale*er[i]
+			}
+		}
+		e.act(l, h)
+		cur, nxt := h, w.b
+		for m := l + 1; m < L; m++ {
+			_, o := e.stages[m].Mean.Dims()
+			dst := nxt[:G*K*o]
+			e.stages[m].Mean.Forward(dst, cur, G*K)
+			e.act(m, dst)
+			cur, nxt = dst, cur[:cap(cur)]
+		}
+		sum += e.losses1(w, cur, y, n0, G, K, outL)
+		e.centre(w, G, K, B)
+		e.collapse(e.ds[l][n0*out:n1*out], eps, w.c, G, K, out, s.Scale)
+	}
+	return sum
+}
+
+// losses1 computes the G·K copy losses into w.loss and returns their sum.
+func (e *Estimator) losses1(w *workspace, out []float32, y []uint8, n0, G, K, width int) float64 {
+	var sum float64
+	for r := range G * K {
+		v := e.loss.Loss(out[r*width:(r+1)*width], int(y[n0+r/K]))
+		w.loss[r] = v
+		sum += float64(v)
+	}
+	return sum
+}
+
+// cleanLoss computes the noise-free loss of samples [n0, n1) into w.clean.
+func (e *Estimator) cleanLoss(w *workspace, y []uint8, n0, n1 int) {
+	G := n1 - n0
+	in0, _ := e.stages[0].Mean.Dims()
+	cur := e.xs[0][n0*in0 : n1*in0]
+	for l, s := range e.stages {
+		_, out := s.Mean.Dims()
+		dst := w.ca[l][:G*out]
+		s.Mean.Forward(dst, cur, G)
+		e.act(l, dst)
+		cur = dst
+	}
+	_, outL := e.stages[len(e.stages)-1].Mean.Dims()
+	for n := range G {
+		w.clean[n] = e.loss.Loss(cur[n*outL:(n+1)*outL], int(y[n0+n]))
+	}
+}
+
+// centre turns the copy losses into weights c = (L − b)/(B·K).
+func (e *Estimator) centre(w *workspace, G, K, B int) {
+	norm := 1 / float64(B*K)
+	anti := e.cfg.VR.Antithetic
+	for n := range G {
+		ls := w.loss[n*K : (n+1)*K]
+		c := w.c[n*K : (n+1)*K]
+		var tot float64
+		for _, v := range ls {
+			tot += float64(v)
+		}
+		for k, v := range ls {
+			var b float64
+			switch e.base {
+			case BaselineLOO:
+				if anti {
+					b = (tot - float64(v) - float64(ls[k^1])) / float64(K-2)
+				} else {
+					b = (tot - float64(v)) / float64(K-1)
+				}
+			case BaselineClean:
+				b = float64(w.clean[n])
+			}
+			c[k] = float32((float64(v) - b) * norm)
+		}
+	}
+}
+
+// collapse writes one delta row per sample: Σ_k c_k·Score(ε_k)/s.
+func (e *Estimator) collapse(dst, eps, c []float32, G, K, width int, s float32) {
+	inv := 1 / s
+	clear(dst[:G*width])
+	for n := range G {
+		d := dst[n*width : (n+1)*width]
+		for k := range K {
+			ck := c[n*K+k] * inv
+			er := eps[(n*K+k)*width : (n*K+k+1)*width]
+			if e.gauss {
+				for i, v := range er {
+					d[i] += ck * v
+				}
+			} else {
+				for i, v := range er {
+					d[i] += ck * e.law.Score(v)
+				}
+			}
+		}
+	}
+}
+
+// weigh writes one delta row per copy: c·Score(ε)/s.
+func (e *Estimator) weigh(dst, eps, c []float32, rows, width int, s float32) {
+	inv := 1 / s
+	for r := range rows {
+		cr := c[r] * inv
+		d, er := dst[r*width:(r+1)*width], eps[r*width:(r+1)*width]
+		if e.gauss {
+			for i, v := range er {
+				d[i] = cr * v
+			}
+		} else {
+			for i, v := range er {
+				d[i] = cr * e.law.Score(v)
+			}
+		}
+	}
+}
+
+// finite reports whether every value of v is finite: a NaN or an infinity makes the
+// (four-way) sum of v·0 a NaN.
+func finite(v []float32) bool {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += v[i] * 0
+		s1 += v[i+1] * 0
+		s2 += v[i+2] * 0
+		s3 += v[i+3] * 0
+	}
+	for ; i < len(v); i++ {
+		s0 += v[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
+}

@@ -1,0 +1,219 @@
+package mlp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/snnsim/snnsim/lr"
+)
+
+// wideOut is the output width from which a dense layer works with one axpy of a weight
+// row per non-zero input; narrower layers use dot products on a transposed copy (a test
+// per input would mispredict on the random sparsity of hidden activations and cost more
+// than the products it saves).
+const wideOut = 32
+
+// gradBlock is the number of weight rows (inputs) one parallel task of AddGrad owns.
+const gradBlock = 16
+
+// Dense is a fully connected layer z = W x + b. W is stored input-major: W[j*Out+i] is the
+// weight from input j to output i, so that a zero input skips a whole contiguous row, and
+// the first layer of an MLP on MNIST (80 % zero pixels) costs a fifth of a dense product.
+type Dense struct {
+	In, Out int
+	W, B    []float32 // In×Out weights (input-major) and Out biases
+	GW, GB  []float32 // their gradients
+	// Workers bounds the goroutines of AddGrad (GOMAXPROCS when <= 0); results do not
+	// depend on it.
+	Workers int
+
+	wt  []float32 // Out×In transposed copy (narrow layers), made by Prepare
+	gwt []float32 // Out×In gradient scratch (narrow layers)
+}
+
+// NewDense returns an in→out layer with weights uniform in ±sqrt(6/(in+out)) scaled by
+// gain (Glorot; gain √2 for ReLU) and zero biases, drawn from a PCG seeded with seed.
+func NewDense(in, out int, gain float64, seed uint64) *Dense {
+	d := &Dense{In: in, Out: out,
+		W: make([]float32, in*out), B: make([]float32, out),
+		GW: make([]float32, in*out), GB: make([]float32, out)}
+	r := rand.New(rand.NewPCG(seed, 0x64656e7365))
+	lim := gain * math.Sqrt(6/float64(in+out))
+	for i := range d.W {
+		d.W[i] = float32((2*r.Float64() - 1) * lim)
+	}
+	return d
+}
+
+// Dims implements lr.Mean.
+func (d *Dense) Dims() (int, int) { return d.In, d.Out }
+
+// Params implements lr.Mean.
+func (d *Dense) Params() []lr.Param {
+	return []lr.Param{
+		{Name: "W", Shape: []int{d.In, d.Out}, Value: d.W, Grad: d.GW},
+		{Name: "b", Shape: []int{d.Out}, Value: d.B, Grad: d.GB},
+	}
+}
+
+func (d *Dense) narrow() bool { return d.Out < wideOut }
+
+// Prepare implements lr.Preparer: narrow layers refresh their transposed weights. It must
+// be called after every change of W and before Forward or Backward.
+func (d *Dense) Prepare() {
+	if !d.narrow() {
+		return
+	}
+	if len(d.wt) != d.In*d.Out {
+		d.wt = make([]float32, d.In*d.Out)
+	}
+	for j := range d.In {
+		row := d.W[j*d.Out : (j+1)*d.Out]
+		for i, v := range row {
+			d.wt[i*d.In+j] = v
+		}
+	}
+}
+
+// Forward implements lr.Mean.
+func (d *Dense) Forward(dst, x []float32, rows int) {
+	in, out := d.In, d.Out
+	if len(dst) < rows*out || len(x) < rows*in {
+		panic(fmt.Sprintf("mlp: Dense.Forward: %d rows need %d inputs and %d outputs, got %d and %d",
+			rows, rows*in, rows*out, len(x), len(dst)))
+	}
+	if d.narrow() {
+		if len(d.wt) != in*out {
+			panic("mlp: Dense.Forward before Prepare")
+		}
+		for r := range rows {
+			zr := dst[r*out : (r+1)*out]
+			dotRows(zr, d.wt, x[r*in:(r+1)*in])
+			for i, b := range d.B {
+				zr[i] += b
+			}
+		}
+		return
+	}
+	for r := range rows {
+		zr := dst[r*out : (r+1)*out]
+		copy(zr, d.B)
+		sparseAxpy(zr, x[r*in:(r+1)*in], d.W)
+	}
+}
+
+// dotRows writes dst[i] = w_i·x for the len(dst) rows w_i of w (each len(x) long).
+func dotRows(dst, w, x []float32) {
+	n := len(x)
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		dst[i], dst[i+1], dst[i+2], dst[i+3] = dot4(w[i*n:(i+1)*n], w[(i+1)*n:(i+2)*n], w[(i+2)*n:(i+3)*n], w[(i+3)*n:(i+4)*n], x)
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = dot(w[i*n:(i+1)*n], x)
+	}
+}
+
+// sparseAxpy adds Σ_j c[j]·w_j into y over the non-zero c[j], where w_j is row j of w
+// (len(y) values): four rows per pass over y.
+func sparseAxpy(y, c, w []float32) {
+	n := len(y)
+	var a [4]float32
+	var o [4]int
+	k := 0
+	for j, v := range c {
+		if v == 0 {
+			continue
+		}
+		a[k], o[k] = v, j*n
+		k++
+		if k == 4 {
+			axpy4(a[0], a[1], a[2], a[3], w[o[0]:o[0]+n], w[o[1]:o[1]+n], w[o[2]:o[2]+n], w[o[3]:o[3]+n], y)
+			k = 0
+		}
+	}
+	for i := range k {
+		axpy(a[i], w[o[i]:o[i]+n], y)
+	}
+}
+
+// stridedAxpy adds Σ_r c[r·stride]·w_r into y over the rows r < rows whose coefficient is
+// non-zero, where w_r = w[r·n : (r+1)·n] with n = len(y): four rows per pass over y.
+func stridedAxpy(y, c []float32, stride, rows int, w []float32) {
+	n := len(y)
+	var a [4]float32
+	var o [4]int
+	k := 0
+	for r := range rows {
+		v := c[r*stride]
+		if v == 0 {
+			continue
+		}
+		a[k], o[k] = v, r*n
+		k++
+		if k == 4 {
+			axpy4(a[0], a[1], a[2], a[3], w[o[0]:o[0]+n], w[o[1]:o[1]+n], w[o[2]:o[2]+n], w[o[3]:o[3]+n], y)
+			k = 0
+		}
+	}
+	for i := range k {
+		axpy(a[i], w[o[i]:o[i]+n], y)
+	}
+}
+
+// AddGrad implements lr.Mean: GW += xᵀ·delta, GB += Σ delta. Work is split over fixed
+// blocks of weight rows, each summing over the rows in order: bit-identical at any
+// number of workers. Zero inputs (wide layers) and zero deltas (narrow layers) cost
+// nothing.
+func (d *Dense) AddGrad(x, delta []float32, rows int) {
+	in, out := d.In, d.Out
+	if len(delta) < rows*out || len(x) < rows*in {
+		panic(fmt.Sprintf("mlp: Dense.AddGrad: %d rows need %d inputs and %d deltas, got %d and %d",
+			rows, rows*in, rows*out, len(x), len(delta)))
+	}
+	for r := range rows {
+		dr := delta[r*out : (r+1)*out]
+		for i, v := range dr {
+			d.GB[i] += v
+		}
+	}
+	if d.narrow() {
+		if len(d.gwt) != in*out {
+			d.gwt = make([]float32, in*out)
+		}
+		lr.ParallelFor(d.Workers, out, func(_, i int) {
+			g := d.gwt[i*in : (i+1)*in]
+			clear(g)
+			stridedAxpy(g, delta[i:], out, rows, x)
+		})
+		for j := range in {
+			gw := d.GW[j*out : (j+1)*out]
+			for i := range out {
+				gw[i] += d.gwt[i*in+j]
+			}
+		}
+		return
+	}
+	blocks := (in + gradBlock - 1) / gradBlock
+	lr.ParallelFor(d.Workers, blocks, func(_, b int) {
+		for j := b * gradBlock; j < min(in, (b+1)*gradBlock); j++ {
+			stridedAxpy(d.GW[j*out:(j+1)*out], x[j:], in, rows, delta)
+		}
+	})
+}
+
+// Backward writes the input gradient dx = Wᵀ·delta (rows×In) for rows rows of delta.
+func (d *Dense) Backward(dx, delta []float32, rows int) {
+	in, out := d.In, d.Out
+	for r := range rows {
+		dr := delta[r*out : (r+1)*out]
+		xr := dx[r*in : (r+1)*in]
+		if d.narrow() {
+			clear(xr)
+			sparseAxpy(xr, dr, d.wt)
+			continue
+		}
+		dotRows(xr, d.W, dr)
+	}
+}

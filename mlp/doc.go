@@ -1,0 +1,32 @@
+// Package mlp is the multi-layer perceptron of snnsim, trainable by the likelihood-ratio
+// estimator of package lr and by backpropagation.
+//
+// # Model
+//
+// An [MLP] is a stack of [Dense] layers, each followed by an activation ([ReLU], [Sigmoid],
+// [Tanh], or the non-differentiable [Step] and [Sign], which only LR can train), and a noise
+// scale per layer: the noise LR trains with, optionally kept at inference. Losses:
+// [CrossEntropy] and the non-differentiable [ZeroOne].
+//
+// # Training
+//
+// [MLP.Stages] hands the layers to lr.NewEstimator; [NewBP] is the hand-written
+// backpropagation (checked against finite differences), which also gives the pathwise
+// gradient through a fixed noise draw ([BP.Pathwise]) and input gradients for attacks
+// ([MLP.InputGrad]). Both implement lr.Learner, so lr.Train drives either.
+//
+// # Kernels
+//
+// [Dense] keeps its weights input-major, so a zero input skips a whole row: the first layer
+// of an MNIST network costs a fifth of a dense product, for the forward pass and for the
+// gradient alike. Narrow layers (under 32 outputs) use dot products on a transposed copy
+// made by Prepare. Products go through gonum's BLAS level 1, or AVX2/FMA kernels when the
+// binary is built with GOEXPERIMENT=simd on amd64 ([Kernel] says which). Every parallel
+// split is fixed and every sum ordered: results are bit-identical at any GOMAXPROCS.
+//
+// # Files
+//
+// [Save] and [Load] read and write the model format of docs/model-format.md: a versioned
+// magic header, a JSON description, little-endian float32 tensors and a CRC-32C; a file
+// of another version or a corrupted one is an error wrapping [ErrFormat].
+package mlp
