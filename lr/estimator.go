@@ -6,10 +6,15 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/blas/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/snnsim/snnsim/optim"
 )
+
+// vec holds gonum's pure-Go BLAS level 1 (SIMD assembly on amd64) for the estimator's
+// elementwise passes.
+var vec gonum.Implementation
 
 // Param is one trainable tensor with its gradient buffer (see package optim).
 type Param = optim.Param
@@ -146,6 +151,7 @@ type Estimator struct {
 	qmc    [][]float32 // QMC noise of the batch, per stage
 	qbuf   *mat.Dense
 	losses []float64 // per group sum of losses
+	z0     []float32 // stage 0's mean for the whole batch (computed once, in one call)
 	ws     []*workspace
 }
 
@@ -359,6 +365,15 @@ func (e *Estimator) Grad(x []float32, y []uint8, rows int, step uint64) (Stats, 
 	}
 	e.losses = e.losses[:groups]
 	e.xs[0] = x[:rows*in0]
+	// Stage 0 sees the caller's input in every copy: its mean is computed once for the
+	// whole batch, in one call that the unit may block and parallelise (a dense layer keeps
+	// a block of weights in cache while all rows stream past).
+	_, out0 := e.stages[0].Mean.Dims()
+	if cap(e.z0) < rows*out0 {
+		e.z0 = make([]float32, rows*out0)
+	}
+	e.z0 = e.z0[:rows*out0]
+	e.stages[0].Mean.Forward(e.z0, e.xs[0], rows)
 	ParallelFor(e.cfg.Workers, groups, func(w, g int) {
 		n0, n1 := g*G, min(rows, (g+1)*G)
 		if e.cfg.VR.LayerWise {
@@ -442,10 +457,9 @@ func (e *Estimator) fill(w *workspace, dst []float32, step uint64, l, n, copies,
 	}
 	if anti {
 		for j := range ind {
-			a, b := dst[2*j*width:(2*j+1)*width], dst[(2*j+1)*width:(2*j+2)*width]
-			for i, v := range a {
-				b[i] = -v
-			}
+			b := dst[(2*j+1)*width : (2*j+2)*width]
+			copy(b, dst[2*j*width:(2*j+1)*width])
+			vec.Sscal(width, -1, b, 1)
 		}
 	}
 	if e.cfg.Trace != nil {
@@ -475,7 +489,11 @@ func (e *Estimator) groupFull(w *workspace, y []uint8, n0, n1, B int, step uint6
 			rows = G * K
 		}
 		z := w.z[:rows*out]
-		s.Mean.Forward(z, cur, rows)
+		if l == 0 {
+			z = e.z0[n0*out : n1*out]
+		} else {
+			s.Mean.Forward(z, cur, rows)
+		}
 		outRows := rows
 		if s.Scale > 0 {
 			outRows = G * K
@@ -496,14 +514,14 @@ func (e *Estimator) groupFull(w *workspace, y []uint8, n0, n1, B int, step uint6
 			}
 			sc := s.Scale
 			for r := range G * K {
-				zr := z[r*out : (r+1)*out]
+				src := r
 				if shared {
-					zr = z[(r/K)*out : (r/K+1)*out]
+					src = r / K
 				}
+				zr := z[src*out : (src+1)*out]
 				d, er := dst[r*out:(r+1)*out], eps[r*out:(r+1)*out]
-				for i, v := range zr {
-					d[i] = v + sc*er[i]
-				}
+				copy(d, zr)
+				vec.Saxpy(out, sc, er, 1, d, 1)
 			}
 			shared = false
 		}
@@ -541,7 +559,11 @@ func (e *Estimator) groupLayerWise(w *workspace, y []uint8, n0, n1, B int, step 
 	// Clean pass: means into w.cz, outputs into the next stage's kept input (or w.ca).
 	for l, s := range e.stages {
 		_, out := s.Mean.Dims()
-		s.Mean.Forward(w.cz[l][:G*out], cur, G)
+		if l == 0 {
+			copy(w.cz[0][:G*out], e.z0[n0*out:n1*out])
+		} else {
+			s.Mean.Forward(w.cz[l][:G*out], cur, G)
+		}
 		dst := w.ca[l][:G*out]
 		if l < L-1 {
 			dst = e.xs[l+1][n0*out : n1*out]
@@ -570,9 +592,8 @@ func (e *Estimator) groupLayerWise(w *workspace, y []uint8, n0, n1, B int, step 
 		for r := range G * K {
 			zr := cz[(r/K)*out : (r/K+1)*out]
 			d, er := h[r*out:(r+1)*out], eps[r*out:(r+1)*out]
-			for i, v := range zr {
-				d[i] = v + s.Scale*er[i]
-			}
+			copy(d, zr)
+			vec.Saxpy(out, s.Scale, er, 1, d, 1)
 		}
 		e.act(l, h)
 		cur, nxt := h, w.b
@@ -609,7 +630,11 @@ func (e *Estimator) cleanLoss(w *workspace, y []uint8, n0, n1 int) {
 	for l, s := range e.stages {
 		_, out := s.Mean.Dims()
 		dst := w.ca[l][:G*out]
-		s.Mean.Forward(dst, cur, G)
+		if l == 0 {
+			copy(dst, e.z0[n0*out:n1*out])
+		} else {
+			s.Mean.Forward(dst, cur, G)
+		}
 		e.act(l, dst)
 		cur = dst
 	}
@@ -657,9 +682,7 @@ func (e *Estimator) collapse(dst, eps, c []float32, G, K, width int, s float32) 
 			ck := c[n*K+k] * inv
 			er := eps[(n*K+k)*width : (n*K+k+1)*width]
 			if e.gauss {
-				for i, v := range er {
-					d[i] += ck * v
-				}
+				vec.Saxpy(width, ck, er, 1, d, 1)
 			} else {
 				for i, v := range er {
 					d[i] += ck * e.law.Score(v)
@@ -676,9 +699,8 @@ func (e *Estimator) weigh(dst, eps, c []float32, rows, width int, s float32) {
 		cr := c[r] * inv
 		d, er := dst[r*width:(r+1)*width], eps[r*width:(r+1)*width]
 		if e.gauss {
-			for i, v := range er {
-				d[i] = cr * v
-			}
+			copy(d, er)
+			vec.Sscal(width, cr, d, 1)
 		} else {
 			for i, v := range er {
 				d[i] = cr * e.law.Score(v)

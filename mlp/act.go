@@ -52,7 +52,10 @@ func (a Act) Apply(dst, z []float32) {
 		copy(dst, z)
 	case ReLU:
 		for i, v := range z {
-			dst[i] = max(v, 0)
+			if v < 0 {
+				v = 0
+			}
+			dst[i] = v
 		}
 	case Sigmoid:
 		for i, v := range z {

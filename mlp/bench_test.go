@@ -3,11 +3,18 @@ package mlp
 import (
 	"testing"
 
+	"github.com/snnsim/snnsim/dataset"
+
 	"github.com/snnsim/snnsim/lr"
 )
 
-// mnistLike returns B samples shaped like MNIST (784 inputs, ~20 % non-zero).
+// mnistLike returns B MNIST training samples, or when the files are missing B samples
+// shaped like them (784 inputs, ~20 % non-zero).
 func mnistLike(B int) ([]float32, []uint8) {
+	if train, _, err := dataset.Load("mnist", ""); err == nil {
+		s := train.Subset(B)
+		return s.X, s.Y
+	}
 	x, y := synth(B, 784, 10, 9)
 	for i := range x {
 		if i%5 != 0 {
@@ -58,6 +65,7 @@ func BenchmarkBPStep(b *testing.B) {
 // batch of 100.
 func BenchmarkDenseMNIST(b *testing.B) {
 	d := NewDense(784, 500, 1, 1)
+	d.Workers = 1
 	x, _ := mnistLike(100)
 	z := make([]float32, 100*500)
 	delta := make([]float32, 100*500)
@@ -70,6 +78,13 @@ func BenchmarkDenseMNIST(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(4*b.N), "ns/sample")
 	})
+	b.Run("forward100", func(b *testing.B) {
+		d.Workers = 1
+		for range b.N {
+			d.Forward(z, x, 100)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(100*b.N), "ns/sample")
+	})
 	b.Run("addgrad100", func(b *testing.B) {
 		d.Workers = 1
 		for range b.N {
@@ -77,4 +92,14 @@ func BenchmarkDenseMNIST(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(100*b.N), "ns/sample")
 	})
+}
+
+// BenchmarkAxpy4 is the inner kernel on cache-resident rows of 500.
+func BenchmarkAxpy4(b *testing.B) {
+	x := make([]float32, 500)
+	y := make([]float32, 500)
+	for range b.N {
+		axpy4(1, 2, 3, 4, x, x, x, x, y)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2000), "ns/MAC")
 }

@@ -87,12 +87,16 @@ func (b *BP) run(x []float32, y []uint8, rows int, eps [][]float32, params bool,
 	chunks := (rows + chunk - 1) / chunk
 	losses := make([]float64, chunks)
 	C := m.Classes()
+	// The first layer in one call over all rows (blocked and parallel inside).
+	m.Layers[0].Forward(b.z[0][:rows*m.Layers[0].Out], b.h[0], rows)
 	lr.ParallelFor(m.Workers, chunks, func(_, c int) {
 		r0, r1 := c*chunk, min(rows, (c+1)*chunk)
 		n := r1 - r0
 		for l, d := range m.Layers {
 			z := b.z[l][r0*d.Out : r1*d.Out]
-			d.Forward(z, b.h[l][r0*d.In:r1*d.In], n)
+			if l > 0 {
+				d.Forward(z, b.h[l][r0*d.In:r1*d.In], n)
+			}
 			if eps != nil && eps[l] != nil && m.Sigma[l] > 0 {
 				e := eps[l][r0*d.Out : r1*d.Out]
 				for i := range z {
@@ -144,4 +148,28 @@ func (b *BP) run(x []float32, y []uint8, rows int, eps [][]float32, params bool,
 		s += v
 	}
 	return s
+}
+
+// NoisyBP trains by backpropagation through the noisy network: every step draws fresh
+// noise (Sigma per layer, the model's law) and follows the pathwise gradient. It is the
+// control for LR training with the same noise: same objective, other estimator.
+type NoisyBP struct {
+	BP
+	Seed uint64
+}
+
+// NewNoisyBP is NewBP for training through noise drawn from seed.
+func NewNoisyBP(m *MLP, loss Loss, seed uint64) (*NoisyBP, error) {
+	b, err := NewBP(m, loss)
+	if err != nil {
+		return nil, err
+	}
+	return &NoisyBP{BP: *b, Seed: seed}, nil
+}
+
+// Grad fills the gradients with the pathwise gradient of the mean loss through one noise
+// draw per sample, a pure function of (Seed, step).
+func (b *NoisyBP) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats, error) {
+	loss := b.Pathwise(x, y, rows, b.M.noise(rows, lr.Hash(b.Seed, step)))
+	return lr.Stats{Loss: loss, Forwards: rows}, nil
 }

@@ -13,16 +13,20 @@
 // [MLP.Stages] hands the layers to lr.NewEstimator; [NewBP] is the hand-written
 // backpropagation (checked against finite differences), which also gives the pathwise
 // gradient through a fixed noise draw ([BP.Pathwise]) and input gradients for attacks
-// ([MLP.InputGrad]). Both implement lr.Learner, so lr.Train drives either.
+// ([MLP.InputGrad]); [NoisyBP] trains by that pathwise gradient through fresh noise, the
+// control for LR training with the same noise. All implement lr.Learner, so lr.Train
+// drives any of them.
 //
 // # Kernels
 //
 // [Dense] keeps its weights input-major, so a zero input skips a whole row: the first layer
 // of an MNIST network costs a fifth of a dense product, for the forward pass and for the
 // gradient alike. Narrow layers (under 32 outputs) use dot products on a transposed copy
-// made by Prepare. Products go through gonum's BLAS level 1, or AVX2/FMA kernels when the
-// binary is built with GOEXPERIMENT=simd on amd64 ([Kernel] says which). Every parallel
-// split is fixed and every sum ordered: results are bit-identical at any GOMAXPROCS.
+// made by Prepare; large batches of the first layer are computed in one call, split into
+// fixed parallel tasks. Products go through gonum's BLAS level 1; AVX2/FMA kernels exist in
+// builds with GOEXPERIMENT=simd on amd64, opt-in with SNNSIM_MLP_KERNEL=avx2 ([Kernel] says
+// which run), since they did not pay off on this project's machines. Every parallel split
+// is fixed and every sum ordered: results are bit-identical at any GOMAXPROCS.
 //
 // # Files
 //

@@ -2,14 +2,14 @@ package mlp
 
 import "gonum.org/v1/gonum/blas/gonum"
 
-// The dense kernels. The portable ones go through gonum's pure-Go BLAS level 1 (amd64
-// assembly inside gonum); builds with GOEXPERIMENT=simd on amd64 replace them with AVX2
-// FMA kernels (kernels_simd_amd64.go) when the CPU has them. Each kernel has a fixed
-// order of operations, so results are deterministic in either build (the two builds
+// The dense kernels go through gonum's pure-Go BLAS level 1 (amd64 assembly inside
+// gonum). Builds with GOEXPERIMENT=simd on amd64 carry AVX2/FMA versions
+// (kernels_simd_amd64.go), used when SNNSIM_MLP_KERNEL=avx2 and the CPU has them. Each
+// kernel has a fixed order of operations, so results are deterministic with either (they
 // differ in rounding: FMA).
 var blas gonum.Implementation
 
-// Kernel reports which dense kernels this binary uses: "avx2-fma" or "gonum".
+// Kernel reports which dense kernels the process uses: "gonum" or "avx2-fma".
 var Kernel = "gonum"
 
 var (

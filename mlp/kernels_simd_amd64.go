@@ -2,14 +2,20 @@
 
 package mlp
 
-import "simd/archsimd"
+import (
+	"os"
+	"simd/archsimd"
+)
 
 // Every kernel ends with VZEROUPPER: without it, the SSE code that runs next (math.Exp,
 // the runtime) pays for the dirty upper halves of the vector registers, which made
 // math.Exp twenty times slower in the LR estimator on this machine class.
 
+// The AVX2 kernels are opt-in (SNNSIM_MLP_KERNEL=avx2): on the 2-core EPYC machines of
+// this project they did not beat gonum's kernels on the LR step (interleaved runs, see
+// docs/lr-training.md) — the step is bound by memory traffic, not by arithmetic.
 func init() {
-	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+	if os.Getenv("SNNSIM_MLP_KERNEL") == "avx2" && archsimd.X86.AVX2() && archsimd.X86.FMA() {
 		Kernel = "avx2-fma"
 		axpy, axpy4, dot, dot4 = axpyAVX2, axpy4AVX2, dotAVX2, dot4AVX2
 	}
@@ -59,9 +65,8 @@ func axpy4AVX2(a0, a1, a2, a3 float32, x0, x1, x2, x3, y []float32) {
 	}
 }
 
-func hsum(v archsimd.Float32x8) float32 {
-	var b [8]float32
-	v.Store(&b)
+// sum8 adds the eight lanes stored by a kernel (after its VZEROUPPER: scalar code is SSE).
+func sum8(b *[8]float32) float32 {
 	return ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]))
 }
 
@@ -77,8 +82,10 @@ func dotAVX2(x, y []float32) float32 {
 	for ; i+8 <= n; i += 8 {
 		s0 = archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i:]), s0)
 	}
-	s := hsum(s0.Add(s1))
+	var b [8]float32
+	s0.Add(s1).Store(&b)
 	archsimd.ClearAVXUpperBits()
+	s := sum8(&b)
 	for ; i < n; i++ {
 		s += x[i] * y[i]
 	}
@@ -97,8 +104,13 @@ func dot4AVX2(w0, w1, w2, w3, x []float32) (float32, float32, float32, float32) 
 		s2 = archsimd.LoadFloat32x8Slice(w2[i:]).MulAdd(xv, s2)
 		s3 = archsimd.LoadFloat32x8Slice(w3[i:]).MulAdd(xv, s3)
 	}
-	r0, r1, r2, r3 := hsum(s0), hsum(s1), hsum(s2), hsum(s3)
+	// Reduce the four accumulators together: per 128-bit group, VHADDPS twice gives
+	// [Σs0, Σs1, Σs2, Σs3] of each half; the two halves are then added.
+	t := s0.AddPairsGrouped(s1).AddPairsGrouped(s2.AddPairsGrouped(s3))
+	var o [4]float32
+	t.GetLo().Add(t.GetHi()).Store(&o)
 	archsimd.ClearAVXUpperBits()
+	r0, r1, r2, r3 := o[0], o[1], o[2], o[3]
 	for ; i < n; i++ {
 		r0 += w0[i] * x[i]
 		r1 += w1[i] * x[i]

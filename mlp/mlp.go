@@ -113,6 +113,9 @@ func (m *MLP) Logits(dst, x []float32, rows int, noise bool, seed uint64) {
 		maxW = max(maxW, d.Out)
 	}
 	chunks := (rows + forwardChunk - 1) / forwardChunk
+	// The first layer in one call over all rows (blocked and parallel inside).
+	z0 := make([]float32, rows*m.Layers[0].Out)
+	m.Layers[0].Forward(z0, x, rows)
 	lr.ParallelFor(m.Workers, chunks, func(_, c int) {
 		r0, r1 := c*forwardChunk, min(rows, (c+1)*forwardChunk)
 		n := r1 - r0
@@ -129,16 +132,19 @@ func (m *MLP) Logits(dst, x []float32, rows int, noise bool, seed uint64) {
 			if l == len(m.Layers)-1 {
 				z = dst[r0*C : r1*C]
 			}
-			d.Forward(z, cur, n)
+			if l == 0 {
+				copy(z, z0[r0*d.Out:r1*d.Out])
+			} else {
+				d.Forward(z, cur, n)
+			}
 			if noise && m.Sigma[l] > 0 {
 				s := m.Sigma[l]
-				law := m.law()
+				e := b[:d.Out]
 				for r := range n {
-					s1, s2 := lr.StreamSeed(seed, uint64(l), uint64(r0+r))
-					pcg.Seed(s1, s2)
+					m.noiseRow(e, seed, l, r0+r, pcg, rng)
 					zr := z[r*d.Out : (r+1)*d.Out]
 					for i := range zr {
-						zr[i] += s * float32(law.Sample(rng))
+						zr[i] += s * e[i]
 					}
 				}
 			}
@@ -205,7 +211,6 @@ func (m *MLP) Validate() error {
 // noise draws the standard noise of every layer for rows rows, from the streams Logits
 // uses: eps[l][r*Out:(r+1)*Out] comes from the stream (seed, l, r).
 func (m *MLP) noise(rows int, seed uint64) [][]float32 {
-	law := m.law()
 	eps := make([][]float32, len(m.Layers))
 	pcg := rand.NewPCG(0, 0)
 	rng := rand.New(pcg)
@@ -215,11 +220,7 @@ func (m *MLP) noise(rows int, seed uint64) [][]float32 {
 		}
 		e := make([]float32, rows*d.Out)
 		for r := range rows {
-			s1, s2 := lr.StreamSeed(seed, uint64(l), uint64(r))
-			pcg.Seed(s1, s2)
-			for i := range d.Out {
-				e[r*d.Out+i] = float32(law.Sample(rng))
-			}
+			m.noiseRow(e[r*d.Out:(r+1)*d.Out], seed, l, r, pcg, rng)
 		}
 		eps[l] = e
 	}
@@ -241,4 +242,20 @@ func (m *MLP) InputGrad(dx, x []float32, y []uint8, rows int, noise bool, seed u
 	}
 	bp.InputGrad(dx, x, y, rows, eps)
 	return nil
+}
+
+// noiseRow draws the standard noise of layer l for row r of the draw seed into dst: the
+// stream (seed, l, r), Gaussian through lr.NormalStream, other laws through law.Sample.
+func (m *MLP) noiseRow(dst []float32, seed uint64, l, r int, pcg *rand.PCG, rng *rand.Rand) {
+	s1, s2 := lr.StreamSeed(seed, uint64(l), uint64(r))
+	law := m.law()
+	if _, ok := law.(lr.Gaussian); ok {
+		ns := lr.NewNormalStream(s1, s2)
+		ns.Fill(dst)
+		return
+	}
+	pcg.Seed(s1, s2)
+	for i := range dst {
+		dst[i] = float32(law.Sample(rng))
+	}
 }

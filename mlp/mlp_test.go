@@ -158,9 +158,13 @@ func TestLRUnbiased(t *testing.T) {
 		name string
 		vr   lr.VR
 		act  Act
+		law  lr.Law
 	}{
-		{"plain-tanh", lr.VR{}, Tanh},
-		{"antithetic-relu", lr.VR{Antithetic: true}, ReLU},
+		{"plain-tanh", lr.VR{}, Tanh, lr.Gaussian{}},
+		{"antithetic-relu", lr.VR{Antithetic: true}, ReLU, lr.Gaussian{}},
+		{"logistic-tanh", lr.VR{}, Tanh, lr.Logistic{}},
+		{"laplace-sigmoid", lr.VR{Antithetic: true}, Sigmoid, lr.Laplace{}},
+		{"qmc-tanh", lr.VR{QMC: true}, Tanh, lr.Gaussian{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const B, K, N = 3, 4, 600
@@ -177,8 +181,9 @@ func TestLRUnbiased(t *testing.T) {
 				}
 			}
 			eps := [][]float32{make([]float32, B*K*8), make([]float32, B*K*3)}
+			m.Law = tc.law
 			est, err := lr.NewEstimator(m.Stages(), CrossEntropy, lr.Config{
-				Copies: K, VR: tc.vr, Seed: 99, Workers: 1,
+				Copies: K, VR: tc.vr, Seed: 99, Workers: 1, Law: tc.law,
 				Trace: func(stage, n int, e []float32) {
 					w := len(e) / K
 					copy(eps[stage][n*K*w:(n+1)*K*w], e)
@@ -255,4 +260,48 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 		}
 	}
 	require.Equal(t, grads(1, lr.VR{}, true), grads(3, lr.VR{}, true))
+}
+
+// TestNoiseDrawShared: Logits with noise and InputGrad with noise use the same draw for a
+// seed (what EOT attacks rely on), and different seeds give different draws.
+func TestNoiseDrawShared(t *testing.T) {
+	for _, law := range []lr.Law{lr.Gaussian{}, lr.Laplace{}} {
+		m, err := New([]int{12, 40, 5}, Tanh, 0.3, 4)
+		require.NoError(t, err)
+		m.Law = law
+		x, y := synth(9, 12, 5, 1)
+		m.Prepare()
+		z := make([]float32, 9*5)
+		m.Logits(z, x, 9, true, 77)
+		var want float64
+		for r := range 9 {
+			want += float64(CrossEntropy.Loss(z[r*5:(r+1)*5], int(y[r])))
+		}
+		bp, err := NewBP(m, CrossEntropy)
+		require.NoError(t, err)
+		dx := make([]float32, 9*12)
+		got := bp.InputGrad(dx, x, y, 9, m.noise(9, 77))
+		assert.InDelta(t, want, got, 1e-4, law.Name())
+		z2 := make([]float32, 9*5)
+		m.Logits(z2, x, 9, true, 78)
+		assert.NotEqual(t, z, z2)
+	}
+}
+
+// TestNoisyBP: the noisy-BP learner is the pathwise gradient through the draw of its step.
+func TestNoisyBP(t *testing.T) {
+	m, err := New([]int{6, 8, 3}, Tanh, 0.4, 2)
+	require.NoError(t, err)
+	x, y := synth(5, 6, 3, 9)
+	nb, err := NewNoisyBP(m, CrossEntropy, 7)
+	require.NoError(t, err)
+	_, err = nb.Grad(x, y, 5, 3)
+	require.NoError(t, err)
+	got := flatGrad(m.Params())
+	bp, _ := NewBP(m, CrossEntropy)
+	bp.Pathwise(x, y, 5, m.noise(5, lr.Hash(7, 3)))
+	assert.Equal(t, flatGrad(m.Params()), got)
+	_, err = nb.Grad(x, y, 5, 4)
+	require.NoError(t, err)
+	assert.NotEqual(t, got, flatGrad(m.Params()), "another step, another draw")
 }

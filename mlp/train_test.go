@@ -109,3 +109,22 @@ func TestMNISTSmallBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestLRZeroOneStep: LR trains a network of step units on the 0-1 loss (neither has a
+// derivative), from chance to well above it.
+func TestLRZeroOneStep(t *testing.T) {
+	x, y := synth(300, 20, 3, 12)
+	m, err := New([]int{20, 32, 3}, Step, 0.5, 2)
+	require.NoError(t, err)
+	m.Prepare()
+	before := m.Accuracy(x, y, 300, false, 0)
+	est, err := lr.NewEstimator(m.Stages(), ZeroOne, lr.Config{Copies: 16, VR: lr.VR{LayerWise: true}, Seed: 3})
+	require.NoError(t, err)
+	_, err = lr.Train(context.Background(), est, optim.NewAdam(0.02), lr.Data{X: x, Y: y, N: 300, Dim: 20},
+		lr.TrainConfig{Epochs: 30, Batch: 50, Seed: 1, Prepare: m.Prepare}, lr.TrainState{})
+	require.NoError(t, err)
+	after := m.Accuracy(x, y, 300, false, 0)
+	t.Logf("0-1 loss, step units: accuracy %.2f → %.2f", before, after)
+	assert.Greater(t, after, 0.8)
+	assert.Greater(t, after, before+0.2)
+}

@@ -3,6 +3,9 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Param is one trainable tensor: its values and the gradient buffer of the same length
@@ -116,17 +119,59 @@ func (o *Adam) Step(params []Param) {
 	// θ ← θ − η·m/(1−β1ᵗ) / (sqrt(v/(1−β2ᵗ)) + ε), folded into one step size.
 	step := float32(float64(o.LR) * math.Sqrt(c2) / c1)
 	eps := float32(float64(o.Eps) * math.Sqrt(c2))
+	// Elementwise, so fixed chunks on both cores give the same result as one pass.
+	type chunk struct{ i, lo, hi int }
+	var chunks []chunk
 	for i, p := range params {
-		m, v, g, w := o.m[i], o.v[i], p.Grad[:len(p.Value)], p.Value
-		m, v = m[:len(w)], v[:len(w)]
-		for j := range w {
-			gj := g[j]
-			mj := b1*m[j] + (1-b1)*gj
-			vj := b2*v[j] + (1-b2)*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] -= step * mj / (float32(math.Sqrt(float64(vj))) + eps)
+		for lo := 0; lo < len(p.Value); lo += adamChunk {
+			chunks = append(chunks, chunk{i, lo, min(len(p.Value), lo+adamChunk)})
 		}
 	}
+	parallel(len(chunks), func(k int) {
+		c := chunks[k]
+		p := params[c.i]
+		adamUpdateGeneric(p.Value[c.lo:c.hi], p.Grad[c.lo:c.hi], o.m[c.i][c.lo:c.hi], o.v[c.i][c.lo:c.hi], b1, b2, step, eps)
+	})
+}
+
+// adamChunk is the number of values per parallel task of an Adam step.
+const adamChunk = 1 << 14
+
+// adamUpdateGeneric is one Adam update of w from g with moments m, v.
+func adamUpdateGeneric(w, g, m, v []float32, b1, b2, step, eps float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for j := range w {
+		gj := g[j]
+		mj := b1*m[j] + (1-b1)*gj
+		vj := b2*v[j] + (1-b2)*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] -= step * mj / (float32(math.Sqrt(float64(vj))) + eps)
+	}
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines; fn(k) must write outputs of its own.
+func parallel(n int, fn func(k int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for k := range n {
+			fn(k)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= n {
+					return
+				}
+				fn(k)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // State implements Optimizer: buffers are m then v for each parameter, interleaved

@@ -30,6 +30,17 @@
 // results (see [SIMD]). A population of quiet neurons costs one pass of cheap
 // arithmetic per step and no branches.
 //
+// # Training hooks
+//
+// score.go adds what likelihood-ratio training needs (package snn/learn): per-run input
+// spikes ([Run.SetInput]), a precomputed drive shared by noise copies ([Run.SetDrive],
+// [Model.Drive]), the score δ = (s − p)/β of every escape-noise draw recorded while the
+// run steps ([Run.RecordScore]), antithetic draws ([Run.SetAntithetic]), threshold firing
+// on demand ([Run.SetDeterministic]), trainable weights ([Model.Weights]), [Run.Reset],
+// and the spike-driven score accumulation ([BackFilter], [Model.AccumScore]). A Run
+// without hooks pays one nil check per population and one flag test per step and gives
+// the same results.
+//
 // # Determinism
 //
 // Every random stream derives from the run seed (and a population's own seed when it has

@@ -9,7 +9,10 @@ import (
 // of the neurons that fired to out.
 func (r *Run) stepNeurons(s *popState, out []int32) []int32 {
 	p := &s.info.Prop
-	if p.Beta > 0 {
+	if p.Beta > 0 && (s.hook == nil || !s.hook.det) {
+		if s.hook != nil {
+			return stepScored(p, s, r.tick, out)
+		}
 		return stepStochastic(p, s, out)
 	}
 	start := len(out)

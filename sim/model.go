@@ -64,6 +64,7 @@ type projection struct {
 	w0       float32
 	delay    int32   // homogeneous delay in steps
 	delays   []int32 // per-synapse delays (nil: homogeneous)
+	dense    bool    // every row holds every target once, in order (see score.go)
 }
 
 // Compile builds a runnable model of net. Connectivity and weights are drawn from seed
@@ -112,6 +113,7 @@ func Compile(net *snn.Network, seed uint64) (*Model, error) {
 			return nil, fmt.Errorf("sim: projection %q: %w", pr.Name, err)
 		}
 		p := projection{name: pr.Name, src: src, dst: dst, rowPtr: syn.RowPtr, cols: syn.Cols}
+		p.dense = denseRows(syn.RowPtr, syn.Cols, net.Populations[dst].Size)
 		switch {
 		case net.Populations[dst].Model == snn.ModelLIF:
 			p.rec = recV

@@ -30,6 +30,7 @@ type Run struct {
 	popSpikes  []int64
 	phases     *Phases
 	touched    int32 // sink of touchRows
+	driven     bool  // some population has a drive (see SetDrive)
 }
 
 type pending struct {
@@ -58,6 +59,10 @@ type popState struct {
 	cursor int // spike-array: next spike to emit
 	// fired in this step (local ids)
 	out []int32
+	// pcg is rng's source (Reset reseeds it); hook holds the training hooks of score.go
+	// (nil unless one is set: the plain step pays one nil check per population).
+	pcg  *rand.PCG
+	hook *popHook
 }
 
 // NewRun creates a Run of m with initial state drawn from seed.
@@ -74,7 +79,8 @@ func (m *Model) NewRun(seed uint64) *Run {
 		if ps == 0 {
 			ps = seed
 		}
-		s.rng = rand.New(rand.NewPCG(ps, mix(ps, 0x9095, uint64(i))))
+		s.pcg = rand.NewPCG(ps, mix(ps, 0x9095, uint64(i)))
+		s.rng = rand.New(s.pcg)
 		switch p.Model {
 		case snn.ModelPoisson:
 			s.q = p.Rate * m.DT / 1000
@@ -188,6 +194,10 @@ func (r *Run) Step() {
 				s.next += s.gap()
 			}
 		case snn.ModelSpikes:
+			if h := s.hook; h != nil && h.inSet {
+				s.out = h.appendInput(s.out, t)
+				break
+			}
 			in := s.info
 			for s.cursor < len(in.inTicks) && in.inTicks[s.cursor] <= t {
 				if in.inTicks[s.cursor] == t {
@@ -256,6 +266,9 @@ func (r *Run) Step() {
 		}
 		addClear(s.ge, s.acc[0][a:a+n])
 		addClear(s.gi, s.acc[1][a:a+n])
+	}
+	if r.driven {
+		r.addDrives(t)
 	}
 	if r.phases != nil {
 		r.phases.Deliver += time.Since(t0)

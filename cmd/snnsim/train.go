@@ -32,6 +32,7 @@ type trainOpts struct {
 	lrate                            float64
 	resume, lrDecay                  string
 	ckptEvery, workers               int
+	bpNoise                          bool
 }
 
 func newTrainCmd(a *App) *cobra.Command {
@@ -62,7 +63,7 @@ Each epoch prints one line: loss, test accuracy, wall time, samples/s and forwar
 	f.IntVar(&o.maxTest, "max-test", 0, "use the first N test samples (0: all)")
 	f.IntVar(&o.copies, "copies", 10, "LR noise copies per sample (K)")
 	f.Float64Var(&o.sigma, "sigma", 0.1, "LR noise scale of every layer")
-	f.StringVar(&o.vr, "vr", "antithetic", "variance reductions: antithetic,layerwise,qmc or none")
+	f.StringVar(&o.vr, "vr", "layerwise", "variance reductions: antithetic,layerwise,qmc or none")
 	f.StringVar(&o.out, "out", "model.snnm", "where the model is written")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.StringVar(&o.hidden, "hidden", "500", "hidden layer widths, comma-separated")
@@ -76,27 +77,30 @@ Each epoch prints one line: loss, test accuracy, wall time, samples/s and forwar
 	f.StringVar(&o.resume, "resume", "", "checkpoint to resume from")
 	f.IntVar(&o.ckptEvery, "checkpoint-every", 0, "also checkpoint every N steps (0: every epoch)")
 	f.IntVar(&o.workers, "workers", 0, "goroutines (0: GOMAXPROCS); results do not depend on it")
+	f.BoolVar(&o.bpNoise, "bp-noise", false, "with --method bp: backpropagate through the noise of --sigma (pathwise; the control for LR)")
 	return c
 }
 
 // trainResult is the json output of train.
 type trainResult struct {
-	Seed         uint64           `json:"seed"`
-	Data         string           `json:"data"`
-	Method       string           `json:"method"`
-	Sizes        []int            `json:"sizes"`
-	Copies       int              `json:"copies,omitempty"`
-	Sigma        float64          `json:"sigma,omitempty"`
-	VR           string           `json:"vr,omitempty"`
-	Baseline     string           `json:"baseline,omitempty"`
-	Epochs       []lr.EpochResult `json:"epochs"`
-	TestAcc      float64          `json:"test_acc"`
-	TrainSeconds float64          `json:"train_seconds"`
-	SamplesPerS  float64          `json:"samples_per_s"`
-	ForwardsPerS float64          `json:"forwards_per_s"`
-	PeakRSSMB    float64          `json:"peak_rss_mb"`
-	Procs        int              `json:"gomaxprocs"`
-	Out          string           `json:"out"`
+	Seed          uint64           `json:"seed"`
+	Data          string           `json:"data"`
+	Method        string           `json:"method"`
+	Sizes         []int            `json:"sizes"`
+	Copies        int              `json:"copies,omitempty"`
+	Sigma         float64          `json:"sigma,omitempty"`
+	VR            string           `json:"vr,omitempty"`
+	Baseline      string           `json:"baseline,omitempty"`
+	Epochs        []lr.EpochResult `json:"epochs"`
+	TestAcc       float64          `json:"test_acc"`
+	TrainSeconds  float64          `json:"train_seconds"`
+	SamplesPerS   float64          `json:"samples_per_s"`
+	ForwardsPerS  float64          `json:"forwards_per_s"`
+	CPUSeconds    float64          `json:"train_cpu_seconds"`
+	SamplesPerCPU float64          `json:"samples_per_cpu_s"`
+	PeakRSSMB     float64          `json:"peak_rss_mb"`
+	Procs         int              `json:"gomaxprocs"`
+	Out           string           `json:"out"`
 }
 
 // loadData loads a dataset by name, limited to the first maxTrain / maxTest samples.
@@ -164,6 +168,7 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 	sizes := append(append([]int{train.Dim}, hidden...), train.Classes)
 	var m *mlp.MLP
 	var state lr.TrainState
+	var evalCPU float64
 	opt, err := optim.New(o.optimizer, float32(o.lrate))
 	if err != nil {
 		return badInput(err)
@@ -209,6 +214,13 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 		}
 		learner = est
 		info.Copies, info.VR, info.Baseline = o.copies, vr.String(), est.Baseline().String()
+	} else if o.bpNoise {
+		bp, err := mlp.NewNoisyBP(m, loss, o.seed^0x6e6f697365)
+		if err != nil {
+			return badInput(err)
+		}
+		learner = bp
+		info.Method = "bp-noise"
 	} else {
 		bp, err := mlp.NewBP(m, loss)
 		if err != nil {
@@ -240,7 +252,10 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 		Epochs: o.epochs, Batch: o.batch, Seed: o.seed,
 		Progress: func(n int) { _ = prog.Add(n) },
 		Eval: func() (float64, error) {
-			return m.Accuracy(test.X, test.Y, test.N, false, 0), nil
+			c0 := cpuSeconds()
+			acc := m.Accuracy(test.X, test.Y, test.N, false, 0)
+			evalCPU += cpuSeconds() - c0
+			return acc, nil
 		},
 		Checkpoint: func(st lr.TrainState) error {
 			if err := save(st); err != nil {
@@ -260,13 +275,14 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 		Prepare: m.Prepare,
 		Log:     a.Log,
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	state, err = lr.Train(cmd.Context(), learner, opt, lr.Data{X: train.X, Y: train.Y, N: train.N, Dim: train.Dim}, cfg, state)
 	_ = prog.Finish()
 	if err != nil {
 		return err
 	}
-	a.Log.Debug("train done", "wall", time.Since(start))
+	cpu := cpuSeconds() - cpu0 - evalCPU
+	a.Log.Debug("train done", "wall", time.Since(start), "cpu", cpu)
 	res := trainResult{Seed: o.seed, Data: o.data, Method: o.method, Sizes: m.Sizes(), Epochs: state.History,
 		PeakRSSMB: rssPeakMB(), Procs: runtime.GOMAXPROCS(0), Out: o.out}
 	if o.method == "lr" {
@@ -281,6 +297,10 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 	if n := len(state.History); n > 0 {
 		res.TestAcc = state.History[n-1].TestAcc
 	}
+	res.CPUSeconds = cpu
+	if cpu > 0 {
+		res.SamplesPerCPU = float64(samples) / cpu
+	}
 	if res.TrainSeconds > 0 {
 		res.SamplesPerS = float64(samples) / res.TrainSeconds
 		res.ForwardsPerS = float64(forwards) / res.TrainSeconds
@@ -290,8 +310,8 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(w, "# test accuracy %.2f%%, %.1f s training, %.0f samples/s, %.0f forwards/s, peak RSS %.0f MB; wrote %s\n",
-		100*res.TestAcc, res.TrainSeconds, res.SamplesPerS, res.ForwardsPerS, res.PeakRSSMB, o.out)
+	fmt.Fprintf(w, "# test accuracy %.2f%%, %.1f s training (%.1f CPU s), %.0f samples/s, %.0f forwards/s, %.0f samples per CPU s, peak RSS %.0f MB; wrote %s\n",
+		100*res.TestAcc, res.TrainSeconds, res.CPUSeconds, res.SamplesPerS, res.ForwardsPerS, res.SamplesPerCPU, res.PeakRSSMB, o.out)
 	return nil
 }
 
@@ -342,4 +362,25 @@ func rssPeakMB() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds returns the CPU time (user + system) the process has used, from
+// /proc/self/stat (Linux; clock ticks of 10 ms), or 0 where that file does not exist.
+func cpuSeconds() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
 }
