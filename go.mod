@@ -31,6 +31,7 @@ require (
 	gonum.org/v1/gonum v0.17.0 // indirect
 	gonum.org/v1/plot v0.17.0 // indirect
 	periph.io/x/conn/v3 v3.7.3 // indirect
+	periph.io/x/d2xx v0.1.1 // indirect
 	periph.io/x/host/v3 v3.8.5 // indirect
 	pgregory.net/rapid v1.3.0 // indirect
 )
