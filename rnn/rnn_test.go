@@ -173,6 +173,12 @@ func TestLRUnbiased(t *testing.T) {
 }
 
 func TestLRDeterministic(t *testing.T) {
+	for _, vr := range []lr.VR{{}, {LayerWise: true, Antithetic: true}} {
+		testDeterministic(t, vr)
+	}
+}
+
+func testDeterministic(t *testing.T, vr lr.VR) {
 	grad := func(workers int) [][]float32 {
 		m := tinyNet(t, GRU, 0.2)
 		m.Workers = workers
@@ -180,7 +186,7 @@ func TestLRDeterministic(t *testing.T) {
 		const rows = 11
 		x := randSlice(r, rows*m.In(), 1)
 		y := make([]uint8, rows)
-		est, err := NewLR(m, mlp.CrossEntropy, lr.Config{Copies: 4, Seed: 3, Workers: workers})
+		est, err := NewLR(m, mlp.CrossEntropy, lr.Config{Copies: 4, Seed: 3, Workers: workers, VR: vr})
 		require.NoError(t, err)
 		_, err = est.Grad(x, y, rows, 5)
 		require.NoError(t, err)
