@@ -366,16 +366,13 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 		if m.kind != kind {
 			return badInput(fmt.Errorf("train: checkpoint %s is a %s model, not %s", s.resume, m.kind, kind))
 		}
-		if m.state != nil {
-			state = *m.state
-		}
+		var ost *optim.State
+		var oname string
 		if m.opt != nil {
-			if m.opt.Name != opt.Name() {
-				return badInput(fmt.Errorf("train: checkpoint was trained with %s, not %s", m.opt.Name, opt.Name()))
-			}
-			if err := opt.SetState(m.opt.State); err != nil {
-				return badInput(err)
-			}
+			oname, ost = m.opt.Name, &m.opt.State
+		}
+		if state, err = resumeState(opt, m.state, oname, ost); err != nil {
+			return err
 		}
 		if m.net.In() != train.Dim || m.net.Classes() != train.Classes {
 			return badInput(fmt.Errorf("train: checkpoint %s does not fit %s", s.resume, s.data))
@@ -781,16 +778,13 @@ func netTrainGraph(cmd *cobra.Command, a *App) error {
 			return badInput(err)
 		}
 		m = f.Model
-		if f.State != nil {
-			state = *f.State
-		}
+		var ost *optim.State
+		var oname string
 		if f.Optimizer != nil {
-			if f.Optimizer.Name != opt.Name() {
-				return badInput(fmt.Errorf("train: checkpoint was trained with %s, not %s", f.Optimizer.Name, opt.Name()))
-			}
-			if err := opt.SetState(f.Optimizer.State); err != nil {
-				return badInput(err)
-			}
+			oname, ost = f.Optimizer.Name, &f.Optimizer.State
+		}
+		if state, err = resumeState(opt, f.State, oname, ost); err != nil {
+			return err
 		}
 	} else {
 		arch := s.arch

@@ -233,16 +233,13 @@ func runTrainSNN(cmd *cobra.Command, a *App) error {
 			return badInput(err)
 		}
 		m = f.Model
-		if f.State != nil {
-			state = *f.State
-		}
+		var ost *optim.State
+		var oname string
 		if f.Optimizer != nil {
-			if f.Optimizer.Name != opt.Name() {
-				return badInput(fmt.Errorf("train: checkpoint was trained with %s, not %s", f.Optimizer.Name, opt.Name()))
-			}
-			if err := opt.SetState(f.Optimizer.State); err != nil {
-				return badInput(err)
-			}
+			oname, ost = f.Optimizer.Name, &f.Optimizer.State
+		}
+		if state, err = resumeState(opt, f.State, oname, ost); err != nil {
+			return err
 		}
 		if m.In() != train.Dim || m.Classes() != train.Classes {
 			return badInput(fmt.Errorf("train: checkpoint %s is %v, data %s has %d inputs and %d classes",

@@ -179,16 +179,13 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 			return badInput(err)
 		}
 		m = f.Model
-		if f.State != nil {
-			state = *f.State
-		}
+		var ost *optim.State
+		var oname string
 		if f.Optimizer != nil {
-			if f.Optimizer.Name != opt.Name() {
-				return badInput(fmt.Errorf("train: checkpoint was trained with %s, not %s", f.Optimizer.Name, opt.Name()))
-			}
-			if err := opt.SetState(f.Optimizer.State); err != nil {
-				return badInput(err)
-			}
+			oname, ost = f.Optimizer.Name, &f.Optimizer.State
+		}
+		if state, err = resumeState(opt, f.State, oname, ost); err != nil {
+			return err
 		}
 		if m.In() != train.Dim || m.Classes() != train.Classes {
 			return badInput(fmt.Errorf("train: checkpoint %s is %v, data %s has %d inputs and %d classes",
@@ -383,4 +380,24 @@ func cpuSeconds() float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100
+}
+
+// resumeState returns the training state a checkpoint carries (zero for a bare model)
+// and restores the checkpoint's optimizer state (name, st; st nil when it has none) into
+// opt, refusing a checkpoint trained with another optimizer. Errors are bad input.
+func resumeState(opt optim.Optimizer, ts *lr.TrainState, name string, st *optim.State) (lr.TrainState, error) {
+	var state lr.TrainState
+	if ts != nil {
+		state = *ts
+	}
+	if st == nil {
+		return state, nil
+	}
+	if name != opt.Name() {
+		return state, badInput(fmt.Errorf("train: checkpoint was trained with %s, not %s", name, opt.Name()))
+	}
+	if err := opt.SetState(*st); err != nil {
+		return state, badInput(err)
+	}
+	return state, nil
 }
