@@ -68,6 +68,8 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 func TestDecodeRejectsBadFiles(t *testing.T) {
 	good := encodeBytes(t, smallFile(t, true))
 	resum := func(b []byte) []byte {
@@ -98,9 +100,9 @@ func TestDecodeRejectsBadFiles(t *testing.T) {
 		{"flipped bit", func() []byte { b := append([]byte{}, good...); b[len(b)/2] ^= 1; return b }(), "checksum"},
 		{"kind", withHeader(`{"kind":"mlp"}`), "kind"},
 		{"unknown field", withHeader(`{"kind":"snn","bogus":1}`), "header"},
-		{"bad config", withHeader(`{"kind":"snn","config":{"sizes":[5,4,3],"steps":0}}`), "steps"},
-		{"payload", withHeader(`{"kind":"snn","config":{"sizes":[2,2],"steps":3,"dt":1,"tau_m":10,"tau_s":5,"beta":0.2,"readout":"leaky","sigma":1,"scale":1,"input":"poisson","rate":1,"slope":1,"init_gain":1},"tensors":[{"name":"w1","shape":[2,2]}]}`), "payload"},
-		{"tensor shape", withHeader(`{"kind":"snn","config":{"sizes":[2,2],"steps":3,"dt":1,"tau_m":10,"tau_s":5,"beta":0.2,"readout":"leaky","sigma":1,"scale":1,"input":"poisson","rate":1,"slope":1,"init_gain":1},"tensors":[{"name":"w1","shape":[2,3]}]}`), "tensor"},
+		{"bad config", withHeader(`{"kind":"snn","arch":{"sizes":[5,4,3],"steps":0}}`), "steps"},
+		{"payload", withHeader(`{"kind":"snn","arch":{"sizes":[2,2],"steps":3,"dt":1,"tau_m":10,"tau_s":5,"beta":0.2,"readout":"leaky","sigma":1,"scale":1,"input":"poisson","rate":1,"slope":1,"init_gain":1},"tensors":[{"name":"w1","shape":[2,2]}]}`), "payload"},
+		{"tensor shape", withHeader(`{"kind":"snn","arch":{"sizes":[2,2],"steps":3,"dt":1,"tau_m":10,"tau_s":5,"beta":0.2,"readout":"leaky","sigma":1,"scale":1,"input":"poisson","rate":1,"slope":1,"init_gain":1},"tensors":[{"name":"w1","shape":[2,3]}]}`), "tensor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(tc.data)
