@@ -120,22 +120,13 @@ func benchOnce(cmd *cobra.Command, a *App, kind string, n int, o benchOpts) (*be
 		ph = r.TimePhases()
 	}
 	build := time.Since(t0)
-	steps := int64(o.duration.Seconds()*1000/net.DT + 0.5)
+	steps := stepsFor(o.duration, net.DT)
 	a.Log.Info("bench", "net", kind, "n", n, "synapses", m.Synapses, "steps", steps, "kernel", sim.SIMD)
 	prog := a.NewProgress(steps, fmt.Sprintf("%s N=%d", kind, n))
-	ctx := cmd.Context()
-	start := time.Now()
-	const chunk = 1000
-	for done := int64(0); done < steps; {
-		k := min(chunk, steps-done)
-		if err := r.Run(ctx, k); err != nil {
-			return nil, err
-		}
-		done += k
-		_ = prog.Add(int(k))
+	wall, err := simulate(cmd.Context(), r, steps, prog)
+	if err != nil {
+		return nil, err
 	}
-	wall := time.Since(start)
-	_ = prog.Finish()
 	res := &benchResult{
 		Name: strings.ToUpper(kind), N: n, Synapses: m.Synapses, Duration: o.duration.Seconds(),
 		WallNS: wall.Nanoseconds(), BuildNS: build.Nanoseconds(), Events: r.Events, Spikes: r.SpikeCount,

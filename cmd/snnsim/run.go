@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,20 +60,13 @@ raster and population-rate picture (PNG, SVG or PDF by extension).`,
 				}
 			}
 			build := time.Since(t0)
-			steps := int64(o.duration.Seconds()*1000/net.DT + 0.5)
+			steps := stepsFor(o.duration, net.DT)
 			a.Log.Info("run", "network", net.Name, "neurons", m.NumNeurons(), "synapses", m.Synapses, "steps", steps, "seed", seed)
 			prog := a.NewProgress(steps, "simulating")
-			start := time.Now()
-			for done := int64(0); done < steps; {
-				k := min(2000, steps-done)
-				if err := r.Run(cmd.Context(), k); err != nil {
-					return err
-				}
-				done += k
-				_ = prog.Add(int(k))
+			wall, err := simulate(cmd.Context(), r, steps, prog)
+			if err != nil {
+				return err
 			}
-			_ = prog.Finish()
-			wall := time.Since(start)
 			var tr *trace.Trace
 			if rec != nil {
 				tr = r.Trace(rec, "sim")
@@ -160,4 +154,26 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// stepsFor returns the number of steps of dt ms in d (rounded to nearest).
+func stepsFor(d time.Duration, dt float64) int64 {
+	return int64(d.Seconds()*1000/dt + 0.5)
+}
+
+// simulate runs r for steps, in chunks that advance prog, and returns the wall time of
+// the simulation loop.
+func simulate(ctx context.Context, r *sim.Run, steps int64, prog Progress) (time.Duration, error) {
+	start := time.Now()
+	for done := int64(0); done < steps; {
+		k := min(1000, steps-done)
+		if err := r.Run(ctx, k); err != nil {
+			return 0, err
+		}
+		done += k
+		_ = prog.Add(int(k))
+	}
+	wall := time.Since(start)
+	_ = prog.Finish()
+	return wall, nil
 }
