@@ -41,4 +41,12 @@
 //	∂ log P(s | u)/∂u = (s - p)/β,
 //
 // the score that likelihood-ratio training multiplies by ∂u/∂w (see package lr).
+//
+// # Fixed-point neuron
+//
+// [FixedParams], [FixedState] and [LUT] are the integer neuron of the board core
+// (docs/hardware.md §2): int16 current and membrane, decays by arithmetic shifts
+// (τ = −dt / ln(1 − 2^−d)), saturation to 16 bits, and escape noise drawn against a
+// 2⁻¹⁶ probability table. Package sim's fixed-point mode and the software board both step
+// it, and agree bit for bit.
 package neuron

@@ -67,10 +67,16 @@ func BenchmarkDeliver(b *testing.B) {
 }
 
 // BenchmarkCUBA simulates the CUBA benchmark network (100 ms per iteration).
-func BenchmarkCUBA(b *testing.B) {
+func BenchmarkCUBA(b *testing.B) { benchNet(b, snn.CUBA) }
+
+// BenchmarkCOBA simulates the conductance-based COBA benchmark network (100 ms per
+// iteration).
+func BenchmarkCOBA(b *testing.B) { benchNet(b, snn.COBA) }
+
+func benchNet(b *testing.B, build func(n int) *snn.Network) {
 	for _, n := range []int{4000, 40000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			m, err := Compile(snn.CUBA(n), 1)
+			m, err := Compile(build(n), 1)
 			if err != nil {
 				b.Fatal(err)
 			}

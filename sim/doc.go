@@ -41,6 +41,14 @@
 // without hooks pays one nil check per population and one flag test per step and gives
 // the same results.
 //
+// # Fixed-point mode
+//
+// [CompileFixed] quantizes a network into the board core's integer form ([FixedModel]:
+// int8 weights with a per-group shift, int16 state, shift decays, a sigmoid look-up table
+// for escape noise; docs/hardware.md). A fixed-point run produces the same spikes as the
+// software board and as a board that follows the spec, bit for bit, stochastic firing
+// included; package hw tests this on thousands of random networks.
+//
 // # Determinism
 //
 // Every random stream derives from the run seed (and a population's own seed when it has
