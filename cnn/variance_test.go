@@ -45,7 +45,12 @@ func TestVarianceTable(t *testing.T) {
 	}
 	m.Prepare()
 	const rows, reps, K = 32, 20, 16
-	x, y := train.X[:rows*train.Dim], train.Y[:rows]
+	// Samples spread over the training set: CIFAR-10's is ordered by class.
+	x, y := make([]float32, 0, rows*train.Dim), make([]uint8, 0, rows)
+	for i := range rows {
+		j := i * train.N / rows
+		x, y = append(x, train.Sample(j)...), append(y, train.Y[j])
+	}
 	bp, err := NewBP(m)
 	require.NoError(t, err)
 	_, err = bp.Grad(x, y, rows, 0)

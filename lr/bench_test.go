@@ -15,6 +15,13 @@ func BenchmarkNormal(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(dst)), "ns/value")
 	})
+	b.Run("NormalStream32", func(b *testing.B) {
+		s := NewNormalStream(1, 2)
+		for range b.N {
+			s.Fill32(dst)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(dst)), "ns/value")
+	})
 	b.Run("NormFloat64", func(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for range b.N {

@@ -152,6 +152,7 @@ type Estimator struct {
 	qbuf   *mat.Dense
 	losses []float64 // per group sum of losses
 	z0     []float32 // stage 0's mean for the whole batch (computed once, in one call)
+	chunks []gradChunk
 	ws     []*workspace
 }
 
@@ -347,9 +348,12 @@ func (e *Estimator) Grad(x []float32, y []uint8, rows int, step uint64) (Stats, 
 		return Stats{}, nil
 	}
 	e.alloc(rows)
-	for _, p := range e.Params() {
-		clear(p.Grad)
-	}
+	params := e.Params()
+	e.chunkGrads(params)
+	ParallelFor(e.cfg.Workers, len(e.chunks), func(_, i int) {
+		c := e.chunks[i]
+		clear(params[c.p].Grad[c.lo:c.hi])
+	})
 	for _, s := range e.stages {
 		if p, ok := s.Mean.(Preparer); ok {
 			p.Prepare()
@@ -398,12 +402,36 @@ func (e *Estimator) Grad(x []float32, y []uint8, rows int, step uint64) (Stats, 
 			s.Mean.AddGrad(e.xs[l], e.ds[l], rows*e.rowsIn[l])
 		}
 	}
-	for _, p := range e.Params() {
-		if !finite(p.Grad) {
-			return Stats{}, fmt.Errorf("lr: gradient of %s is not finite (noise scale or learning rate too large?)", p.Name)
+	ParallelFor(e.cfg.Workers, len(e.chunks), func(_, i int) {
+		c := &e.chunks[i]
+		c.finite = finite(params[c.p].Grad[c.lo:c.hi])
+	})
+	for _, c := range e.chunks {
+		if !c.finite {
+			return Stats{}, fmt.Errorf("lr: gradient of %s is not finite (noise scale or learning rate too large?)", params[c.p].Name)
 		}
 	}
 	return Stats{Loss: sum / float64(fw), Forwards: fw}, nil
+}
+
+// gradChunk is a block of one parameter's gradient: clearing and checking the gradients
+// of a large layer are split over the workers.
+type gradChunk struct {
+	p, lo, hi int
+	finite    bool
+}
+
+// gradChunkLen is the number of values per gradChunk.
+const gradChunkLen = 1 << 15
+
+// chunkGrads splits the gradients of params into e.chunks.
+func (e *Estimator) chunkGrads(params []Param) {
+	e.chunks = e.chunks[:0]
+	for i, p := range params {
+		for lo := 0; lo < len(p.Grad); lo += gradChunkLen {
+			e.chunks = append(e.chunks, gradChunk{p: i, lo: lo, hi: min(len(p.Grad), lo+gradChunkLen)})
+		}
+	}
 }
 
 // drawQMC draws the batch's scrambled Halton noise of every noisy stage.
@@ -447,7 +475,7 @@ func (e *Estimator) fill(w *workspace, dst []float32, step uint64, l, n, copies,
 		for j := range ind {
 			r := row(j)
 			if e.gauss {
-				w.ns.Fill(r)
+				w.ns.Fill32(r)
 			} else {
 				for i := range r {
 					r[i] = float32(e.law.Sample(w.rng))
@@ -457,9 +485,10 @@ func (e *Estimator) fill(w *workspace, dst []float32, step uint64, l, n, copies,
 	}
 	if anti {
 		for j := range ind {
-			b := dst[(2*j+1)*width : (2*j+2)*width]
-			copy(b, dst[2*j*width:(2*j+1)*width])
-			vec.Sscal(width, -1, b, 1)
+			a, b := dst[2*j*width:(2*j+1)*width], dst[(2*j+1)*width:(2*j+2)*width]
+			for i, v := range a {
+				b[i] = -v
+			}
 		}
 	}
 	if e.cfg.Trace != nil {

@@ -61,37 +61,55 @@ func TestLawScores(t *testing.T) {
 }
 
 func TestNormalStream(t *testing.T) {
-	s := NewNormalStream(StreamSeed(7, 1))
-	const n = 400000
-	v := make([]float32, n)
-	s.Fill(v)
-	var m1, m2, m4 float64
-	for _, x := range v {
-		f := float64(x)
-		m1 += f / n
-		m2 += f * f / n
-		m4 += f * f * f * f / n
+	for _, tc := range []struct {
+		name string
+		fill func(s *NormalStream, v []float32)
+	}{
+		{"Fill", (*NormalStream).Fill},
+		{"Fill32", (*NormalStream).Fill32},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewNormalStream(StreamSeed(7, 1))
+			const n = 400001 // odd: Fill32's last value
+			v := make([]float32, n)
+			tc.fill(&s, v)
+			var m1, m2, m4 float64
+			for _, x := range v {
+				f := float64(x)
+				m1 += f / n
+				m2 += f * f / n
+				m4 += f * f * f * f / n
+			}
+			assert.InDelta(t, 0, m1, 0.01)
+			assert.InDelta(t, 1, m2, 0.01)
+			assert.InDelta(t, 3, m4, 0.06)
+			// Kolmogorov–Smirnov distance to the normal CDF.
+			f := make([]float64, n)
+			for i, x := range v {
+				f[i] = float64(x)
+			}
+			sort.Float64s(f)
+			d := 0.0
+			for i, x := range f {
+				c := distuv.UnitNormal.CDF(x)
+				d = max(d, math.Abs(c-float64(i)/n), math.Abs(c-float64(i+1)/n))
+			}
+			assert.Less(t, d, 1.63/math.Sqrt(n), "KS distance (1%% level)")
+			// Tails: P(|x| > 3) = 0.0027, P(|x| > 3.44) (the ziggurat's base strip) = 0.00058.
+			var t3, t344 float64
+			for _, x := range f {
+				t3 += float64(b2f(math.Abs(x) > 3)) / n
+				t344 += float64(b2f(math.Abs(x) > zigR)) / n
+			}
+			assert.InDelta(t, 0.0027, t3, 0.0004)
+			assert.InDelta(t, 0.000576, t344, 0.00015)
+			// Same seed, same stream.
+			w := make([]float32, 100)
+			s2 := NewNormalStream(StreamSeed(7, 1))
+			tc.fill(&s2, w)
+			assert.Equal(t, v[:100], w)
+		})
 	}
-	assert.InDelta(t, 0, m1, 0.01)
-	assert.InDelta(t, 1, m2, 0.01)
-	assert.InDelta(t, 3, m4, 0.06)
-	// Kolmogorov–Smirnov distance to the normal CDF.
-	f := make([]float64, n)
-	for i, x := range v {
-		f[i] = float64(x)
-	}
-	sort.Float64s(f)
-	d := 0.0
-	for i, x := range f {
-		c := distuv.UnitNormal.CDF(x)
-		d = max(d, math.Abs(c-float64(i)/n), math.Abs(c-float64(i+1)/n))
-	}
-	assert.Less(t, d, 1.63/math.Sqrt(n), "KS distance (1%% level)")
-	// Same seed, same stream.
-	w := make([]float32, 100)
-	s2 := NewNormalStream(StreamSeed(7, 1))
-	s2.Fill(w)
-	assert.Equal(t, v[:100], w)
 }
 
 func TestQMCNoise(t *testing.T) {

@@ -14,6 +14,10 @@ import (
 var zigK [128]uint32
 var zigW, zigF [128]float64
 
+// The tables of Fill32, for 25-bit values (sign and 24 bits of magnitude).
+var zigK25 [128]int32
+var zigW25 [128]float32
+
 const zigR = 3.442619855899
 
 func init() {
@@ -33,6 +37,10 @@ func init() {
 		tn = dn
 		zigF[i] = math.Exp(-0.5 * dn * dn)
 		zigW[i] = dn / m1
+	}
+	for i := range 128 {
+		zigK25[i] = int32(zigK[i] >> 7)
+		zigW25[i] = float32(zigW[i] * 128)
 	}
 }
 
@@ -83,6 +91,42 @@ func (s *NormalStream) Fill(dst []float32) {
 		}
 		dst[i] = float32(s.tail(hz, iz))
 	}
+}
+
+// Fill32 writes standard normal variates into dst from 32 random bits each, two per
+// step of the generator: 7 bits pick the ziggurat's layer and the other 25 (disjoint)
+// give the sign and 24 bits of magnitude, as many as a float32 holds. About twice as
+// fast as Fill; a different stream from Fill's.
+func (s *NormalStream) Fill32(dst []float32) {
+	i := 0
+	for ; i+2 <= len(dst); i += 2 {
+		u := s.Uint64()
+		w0, w1 := uint32(u), uint32(u>>32)
+		iz0, iz1 := w0&127, w1&127
+		hz0, hz1 := int32(w0)>>7, int32(w1)>>7
+		m0, m1 := hz0>>31, hz1>>31
+		if (hz0^m0)-m0 < zigK25[iz0] && (hz1^m1)-m1 < zigK25[iz1] {
+			dst[i] = float32(hz0) * zigW25[iz0]
+			dst[i+1] = float32(hz1) * zigW25[iz1]
+			continue
+		}
+		dst[i] = s.normal32(w0)
+		dst[i+1] = s.normal32(w1)
+	}
+	if i < len(dst) {
+		dst[i] = s.normal32(uint32(s.Uint64()))
+	}
+}
+
+// normal32 is one variate of Fill32 from the 32 bits w (further bits from the stream when
+// w falls outside the layer's rectangle).
+func (s *NormalStream) normal32(w uint32) float32 {
+	iz := w & 127
+	hz := int32(w) >> 7
+	if m := hz >> 31; (hz^m)-m < zigK25[iz] {
+		return float32(hz) * zigW25[iz]
+	}
+	return float32(s.tail(hz<<7, uint64(iz)))
 }
 
 // Normal returns one standard normal variate.

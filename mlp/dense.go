@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/snnsim/snnsim/lr"
 )
@@ -33,6 +34,15 @@ type Dense struct {
 
 	wt  []float32 // Out×In transposed copy (narrow layers), made by Prepare
 	gwt []float32 // Out×In gradient scratch (narrow layers)
+
+	patterns sync.Pool // *pattern scratch of Forward and AddGrad (wide layers)
+}
+
+func (d *Dense) pattern() *pattern {
+	if p, ok := d.patterns.Get().(*pattern); ok {
+		return p
+	}
+	return new(pattern)
 }
 
 // NewDense returns an in→out layer with weights uniform in ±sqrt(6/(in+out)) scaled by
@@ -99,59 +109,43 @@ func (d *Dense) Forward(dst, x []float32, rows int) {
 		}
 		return
 	}
-	if rows >= bigRows {
-		d.forwardBlocked(dst, x, rows)
-		return
-	}
-	for r := range rows {
-		zr := dst[r*out : (r+1)*out]
-		copy(zr, d.B)
-		sparseAxpy(zr, x[r*in:(r+1)*in], d.W)
-	}
+	d.forwardWide(dst, x, rows)
 }
 
-// Splitting of large wide forwards into parallel tasks: rowBlock rows by colBlock outputs,
-// fixed by the shape. Narrower column blocks (a 784×128 block of weights would stay in L2)
-// measured slower on this machine class: the kernel calls get too short.
+// Splitting of wide forwards into tasks: rowBlock rows by sparseCols outputs, fixed by
+// the shape (sparseCols by the kernel: a block of weights that stays in L2 while the rows
+// stream past). From bigRows rows on, the tasks run in parallel.
 const (
 	bigRows  = 32
-	colBlock = 512
 	rowBlock = 16
 )
 
-// forwardBlocked is Forward for many rows: one task per (row block, column block), each
-// writing its own outputs, on d.Workers goroutines.
-func (d *Dense) forwardBlocked(dst, x []float32, rows int) {
+// forwardWide is Forward for wide layers: each row's non-zero inputs are gathered once,
+// then every (row block, column block) task adds their weight rows to its outputs.
+func (d *Dense) forwardWide(dst, x []float32, rows int) {
 	in, out := d.In, d.Out
-	cb := (out + colBlock - 1) / colBlock
+	p := d.pattern()
+	defer d.patterns.Put(p)
+	p.rowsOf(x, rows, in)
+	cb := (out + sparseCols - 1) / sparseCols
 	rb := (rows + rowBlock - 1) / rowBlock
-	lr.ParallelFor(d.Workers, cb*rb, func(_, t int) {
-		c0, c1 := (t%cb)*colBlock, min(out, (t%cb+1)*colBlock)
-		r0, r1 := (t/cb)*rowBlock, min(rows, (t/cb+1)*rowBlock)
-		n := c1 - c0
+	task := func(_, t int) {
+		c0, c1 := (t/rb)*sparseCols, min(out, (t/rb+1)*sparseCols)
+		r0, r1 := (t%rb)*rowBlock, min(rows, (t%rb+1)*rowBlock)
 		for r := r0; r < r1; r++ {
 			zr := dst[r*out+c0 : r*out+c1]
 			copy(zr, d.B[c0:c1])
-			xr := x[r*in : (r+1)*in]
-			var a [4]float32
-			var o [4]int
-			k := 0
-			for j, v := range xr {
-				if v == 0 {
-					continue
-				}
-				a[k], o[k] = v, j*out+c0
-				k++
-				if k == 4 {
-					axpy4(a[0], a[1], a[2], a[3], d.W[o[0]:o[0]+n], d.W[o[1]:o[1]+n], d.W[o[2]:o[2]+n], d.W[o[3]:o[3]+n], zr)
-					k = 0
-				}
-			}
-			for i := range k {
-				axpy(a[i], d.W[o[i]:o[i]+n], zr)
-			}
+			k0, k1 := p.ptr[r], p.ptr[r+1]
+			sparseRows(zr, p.idx[k0:k1], p.val[k0:k1], d.W[c0:], out)
 		}
-	})
+	}
+	if rows < bigRows {
+		for t := range cb * rb {
+			task(0, t)
+		}
+		return
+	}
+	lr.ParallelFor(d.Workers, cb*rb, task)
 }
 
 // dotRows writes dst[i] = w_i·x for the len(dst) rows w_i of w (each len(x) long).
@@ -178,30 +172,6 @@ func sparseAxpy(y, c, w []float32) {
 			continue
 		}
 		a[k], o[k] = v, j*n
-		k++
-		if k == 4 {
-			axpy4(a[0], a[1], a[2], a[3], w[o[0]:o[0]+n], w[o[1]:o[1]+n], w[o[2]:o[2]+n], w[o[3]:o[3]+n], y)
-			k = 0
-		}
-	}
-	for i := range k {
-		axpy(a[i], w[o[i]:o[i]+n], y)
-	}
-}
-
-// stridedAxpy adds Σ_r c[r·stride]·w_r into y over the rows r < rows whose coefficient is
-// non-zero, where w_r = w[r·n : (r+1)·n] with n = len(y): four rows per pass over y.
-func stridedAxpy(y, c []float32, stride, rows int, w []float32) {
-	n := len(y)
-	var a [4]float32
-	var o [4]int
-	k := 0
-	for r := range rows {
-		v := c[r*stride]
-		if v == 0 {
-			continue
-		}
-		a[k], o[k] = v, r*n
 		k++
 		if k == 4 {
 			axpy4(a[0], a[1], a[2], a[3], w[o[0]:o[0]+n], w[o[1]:o[1]+n], w[o[2]:o[2]+n], w[o[3]:o[3]+n], y)
@@ -261,10 +231,16 @@ func (d *Dense) AddGrad(x, delta []float32, rows int) {
 		}
 		return
 	}
+	p, t := d.pattern(), d.pattern()
+	defer d.patterns.Put(p)
+	defer d.patterns.Put(t)
+	p.rowsOf(x, rows, in)
+	p.transpose(t, rows, in)
 	blocks := (in + gradBlock - 1) / gradBlock
 	lr.ParallelFor(d.Workers, blocks, func(_, b int) {
 		for j := b * gradBlock; j < min(in, (b+1)*gradBlock); j++ {
-			stridedAxpy(d.GW[j*out:(j+1)*out], x[j:], in, rows, delta)
+			k0, k1 := t.ptr[j], t.ptr[j+1]
+			sparseRows(d.GW[j*out:(j+1)*out], t.idx[k0:k1], t.val[k0:k1], delta, out)
 		}
 	})
 }

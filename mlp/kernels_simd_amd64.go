@@ -11,14 +11,23 @@ import (
 // the runtime) pays for the dirty upper halves of the vector registers, which made
 // math.Exp twenty times slower in the LR estimator on this machine class.
 
-// The AVX2 kernels are opt-in (SNNSIM_MLP_KERNEL=avx2): on the 2-core EPYC machines of
-// this project they did not beat gonum's kernels on the LR step (interleaved runs, see
-// docs/lr-training.md) — the step is bound by memory traffic, not by arithmetic.
+// The register-blocked sparse kernel of wide layers (sparseRowsAVX2) is the default when
+// the CPU has AVX2 and FMA (SNNSIM_MLP_KERNEL=gonum turns it off). The AVX2 versions of
+// the level-1 kernels (axpy, axpy4, dot, dot4) are opt-in (SNNSIM_MLP_KERNEL=avx2): on the
+// 2-core EPYC machines of this project they did not beat gonum's kernels on the LR step
+// (interleaved runs, see docs/lr-training.md).
 func init() {
-	if os.Getenv("SNNSIM_MLP_KERNEL") == "avx2" && archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		Kernel = "avx2-fma"
+	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
+		return
+	}
+	switch os.Getenv("SNNSIM_MLP_KERNEL") {
+	case "gonum":
+		return
+	case "avx2":
 		axpy, axpy4, dot, dot4 = axpyAVX2, axpy4AVX2, dotAVX2, dot4AVX2
 	}
+	Kernel = "avx2-fma"
+	sparseRows, sparseCols = sparseRowsAVX2, 64
 }
 
 func axpyAVX2(a float32, x, y []float32) {

@@ -83,3 +83,23 @@ func TestStateResume(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, math.IsNaN(0))
 }
+
+// TestAdamKernel checks that the Adam kernel in use (AVX in GOEXPERIMENT=simd builds)
+// gives the scalar loop's bits, tails included.
+func TestAdamKernel(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 100, 1027} {
+		w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range n {
+			w[i] = float32(i%17)*0.1 - 0.8
+			g[i] = float32(i%11)*1e-3 - 5e-3
+			m[i] = float32(i%5) * 1e-4
+			v[i] = float32(i%7) * 1e-6
+		}
+		w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+		adamUpdate(w, g, m, v, 0.9, 0.999, 1e-3, 1e-8)
+		adamUpdateGeneric(w2, g, m2, v2, 0.9, 0.999, 1e-3, 1e-8)
+		require.Equal(t, w2, w, "n=%d", n)
+		require.Equal(t, m2, m, "n=%d", n)
+		require.Equal(t, v2, v, "n=%d", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -28,6 +29,8 @@ type App struct {
 	verbose bool
 	quiet   bool
 	cfgPath string
+	cpuProf string
+	stopCPU func() error
 }
 
 func newApp(out, errw io.Writer) *App {
@@ -83,11 +86,13 @@ Exit codes: 0 success, 1 failure, 2 bad usage or bad input.`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.setup(cmd)
 		},
+		PersistentPostRunE: func(*cobra.Command, []string) error { return a.stopProfile() },
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.cfgPath, "config", "", "YAML file of settings (keys are flag names)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log progress and details to stderr")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars")
+	pf.StringVar(&a.cpuProf, "cpuprofile", "", "write a CPU profile of the command to this file (go tool pprof)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(subcommands(a)...)
 	return root
@@ -130,7 +135,40 @@ func (a *App) setup(cmd *cobra.Command) error {
 			}
 		}
 	})
-	return firstErr
+	if firstErr != nil {
+		return firstErr
+	}
+	return a.startProfile()
+}
+
+// startProfile starts the CPU profile of --cpuprofile; stopProfile ends it (also called
+// by main when a command fails, so that a profile of a failed run is still written).
+func (a *App) startProfile() error {
+	if a.cpuProf == "" || a.stopCPU != nil {
+		return nil
+	}
+	f, err := os.Create(a.cpuProf)
+	if err != nil {
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	a.stopCPU = func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}
+	return nil
+}
+
+func (a *App) stopProfile() error {
+	if a.stopCPU == nil {
+		return nil
+	}
+	err := a.stopCPU()
+	a.stopCPU = nil
+	return err
 }
 
 func (a *App) configValue(cmdName, flag string) (string, bool) {

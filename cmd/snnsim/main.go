@@ -48,6 +48,9 @@ func run(ctx context.Context, args []string, stdin *os.File, stdout, stderr *os.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if perr := app.stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "snnsim:", err)
 	}

@@ -667,10 +667,11 @@ func netAttackRows(cmd *cobra.Command, a *App, path string) error {
 	if data == "" {
 		data = m.info.Data
 	}
-	_, test, err := loadData(data, s.dir, 1, s.maxTest)
+	_, test, err := loadData(data, s.dir, 1, 0)
 	if err != nil {
 		return err
 	}
+	test = netSpreadSubset(test, s.maxTest)
 	if test.Dim != m.net.In() || test.Classes != m.net.Classes() {
 		return badInput(fmt.Errorf("attack: the %s model does not fit %s", m.kind, data))
 	}
@@ -697,7 +698,7 @@ func netAttackRows(cmd *cobra.Command, a *App, path string) error {
 		}
 		tables = append(tables, t)
 		if s.format == "text" {
-			fmt.Fprintf(a.Out, "# snnsim attack %s setting=%s seed=%d n=%d %s method=%s", path, t.Setting, t.Seed, t.N, m.describe(), m.info.Method)
+			fmt.Fprintf(a.Out, "# snnsim attack %s setting=%s seed=%d n=%d (spread over the test set) %s method=%s", path, t.Setting, t.Seed, t.N, m.describe(), m.info.Method)
 			if t.EOT > 0 {
 				fmt.Fprintf(a.Out, " eot_samples=%d", t.EOT)
 			}
@@ -711,6 +712,24 @@ func netAttackRows(cmd *cobra.Command, a *App, path string) error {
 		return enc.Encode(map[string]any{"model": path, "kind": m.kind, "describe": m.describe(), "info": m.info, "tables": tables})
 	}
 	return nil
+}
+
+// netSpreadSubset returns n test samples spread evenly over the set (sample ⌊i·N/n⌋ for
+// i < n), or the whole set when n is 0 or not below N. The first n samples would not do:
+// CIFAR-10's test set is ordered by class, so its first 1000 are all aeroplanes.
+func netSpreadSubset(s *dataset.Set, n int) *dataset.Set {
+	if n <= 0 || n >= s.N {
+		return s
+	}
+	t := *s
+	t.N = n
+	t.X, t.Y = make([]float32, n*s.Dim), make([]uint8, n)
+	for i := range n {
+		j := int(int64(i) * int64(s.N) / int64(n))
+		copy(t.X[i*s.Dim:(i+1)*s.Dim], s.Sample(j))
+		t.Y[i] = s.Y[j]
+	}
+	return &t
 }
 
 func printNetAttackTable(w io.Writer, t *attack.Table) {

@@ -105,6 +105,10 @@ type trainResult struct {
 
 // loadData loads a dataset by name, limited to the first maxTrain / maxTest samples.
 func loadData(name, dir string, maxTrain, maxTest int) (train, test *dataset.Set, err error) {
+	name, pool, err := splitPool(name)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
 	train, test, err = dataset.Load(name, dir)
 	if err != nil {
 		if errors.Is(err, dataset.ErrNotFound) || errors.Is(err, dataset.ErrUnknown) {
@@ -117,6 +121,12 @@ func loadData(name, dir string, maxTrain, maxTest int) (train, test *dataset.Set
 	}
 	if maxTest > 0 {
 		test = test.Subset(maxTest)
+	}
+	if train, err = poolSet(train, pool); err != nil {
+		return nil, nil, badInput(err)
+	}
+	if test, err = poolSet(test, pool); err != nil {
+		return nil, nil, badInput(err)
 	}
 	return train, test, nil
 }

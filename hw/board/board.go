@@ -20,6 +20,8 @@ type Config struct {
 	MaxTx     int    // largest transaction the SPI port takes (default 4096; MaxTxSize)
 	I2CAddr   uint16 // 7-bit I2C address (default 0x42)
 	Faults    Faults
+	// NonIdeal adds threshold and weight mismatch and weight read noise (zero: an exact core).
+	NonIdeal NonIdeal
 	// Clock measures stalls (default: the system clock). Tests share a FakeClock with
 	// the driver so that backoff and stalls run in simulated time.
 	Clock Clock
@@ -98,6 +100,7 @@ type Board struct {
 	}
 	stallUntil time.Time
 	stats      Stats
+	ni         *nonIdeal // nil: exact core
 	scratchIn  []byte
 	scratchOut []byte
 	clean      []byte // the last SPI answer before faults
@@ -112,7 +115,7 @@ func New(cfg Config) *Board {
 	if cfg.MaxTx < 64 || cfg.MaxTx > proto.MaxTx {
 		panic(fmt.Sprintf("board: MaxTx %d out of range [64, %d]", cfg.MaxTx, proto.MaxTx))
 	}
-	b := &Board{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0xfa017))}
+	b := &Board{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0xfa017)), ni: newNonIdeal(cfg.NonIdeal, proto.MaxNeurons, proto.MaxAxons+proto.MaxNeurons)}
 	b.powerOn()
 	return b
 }
@@ -181,6 +184,9 @@ func (b *Board) resetState() {
 	b.prng = b.seed
 	if b.prng == 0 {
 		b.prng = 0x9E3779B9
+	}
+	if b.ni != nil {
+		b.ni.reseed(b.cfg.NonIdeal.Seed, b.seed)
 	}
 }
 

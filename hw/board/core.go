@@ -30,7 +30,11 @@ func (b *Board) addRow(row int, gs int, count int32) {
 			continue
 		}
 		s := sh[b.neuronGroup(j)] & 15
-		b.acc[j] = satAdd32(b.acc[j], count*(int32(int8(x))<<s))
+		wv := int32(int8(x))
+		if b.ni != nil {
+			wv = b.ni.weight(int8(x), row, j)
+		}
+		b.acc[j] = satAdd32(b.acc[j], count*(wv<<s))
 	}
 }
 
@@ -57,6 +61,9 @@ func (b *Board) tickOnce() {
 		theta := int32(int16(binary.LittleEndian.Uint16(pw[0:])))
 		bias := int32(int16(binary.LittleEndian.Uint16(pw[2:])))
 		reset := int32(int16(binary.LittleEndian.Uint16(pw[4:])))
+		if b.ni != nil {
+			theta, reset = b.ni.theta(i, theta), b.ni.theta(i, reset)
+		}
 		dI, dV := pw[6]&15, pw[6]>>4
 		g := int(pw[7] & 15)
 		stoch, output := pw[7]&proto.ParamStochastic != 0, pw[7]&proto.ParamOutput != 0

@@ -15,4 +15,12 @@
 // (no answer for a while, measured on a [Clock]), BUSY answers, I2C NACKs and
 // spontaneous resets, from a seeded stream. [Stats] counts them, and counts the
 // requests executed although corrupted (ExecutedCorrupted), which must stay zero.
+//
+// # Non-ideality
+//
+// [NonIdeal] (Config.NonIdeal) makes the core imperfect on purpose, as an analog or
+// mismatched chip would be: a fixed per-neuron threshold (and reset) mismatch, a fixed
+// per-synapse gain mismatch and Gaussian weight read noise, all seeded and repeatable.
+// The host's bit-exact mirror then no longer predicts the board; hw/deploy uses it for
+// the mismatch experiment of chip-in-the-loop training (docs/deploy.md).
 package board

@@ -114,40 +114,44 @@ func (b *BPTT) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats, er
 	if rows == 0 {
 		return lr.Stats{}, nil
 	}
-	if len(b.samples) < rows {
-		b.samples = append(b.samples, make([]sampleState, rows-len(b.samples))...)
+	if len(b.samples) < min(rows, sampleGroup) {
+		b.samples = append(b.samples, make([]sampleState, min(rows, sampleGroup)-len(b.samples))...)
 	}
-	for len(b.ws) < min(lr.Workers(b.cfg.Workers), rows) {
+	for len(b.ws) < min(lr.Workers(b.cfg.Workers), rows, sampleGroup) {
 		b.ws = append(b.ws, m.newBPWorker())
 	}
 	mode := fireThreshold
 	if b.cfg.Smooth {
 		mode = fireSmooth
 	}
-	lr.ParallelFor(b.cfg.Workers, rows, func(wi, n int) {
-		s := &b.samples[n]
-		s.nterm, s.err = 0, nil
-		s.ensureLogs(1, m.Cfg.Layers()+1)
-		if int(y[n]) >= m.Classes() {
-			s.err = fmt.Errorf("learn: label %d of sample %d out of range [0,%d)", y[n], n, m.Classes())
-			return
-		}
-		w := b.ws[wi]
-		m.encode(w.fw, x[n*in:(n+1)*in], b.cfg.Seed, step, uint64(n))
-		s.loss = float64(m.bptt(w, s, int(y[n]), mode, 0, 1/float32(rows), true))
-		s.forwards = 1
-	})
 	var st lr.Stats
-	for n := range rows {
-		s := &b.samples[n]
-		if s.err != nil {
-			return lr.Stats{}, s.err
+	for g0 := 0; g0 < rows; g0 += sampleGroup {
+		g := min(rows-g0, sampleGroup)
+		lr.ParallelFor(b.cfg.Workers, g, func(wi, j int) {
+			n := g0 + j
+			s := &b.samples[j]
+			s.nterm, s.err = 0, nil
+			s.ensureLogs(1, m.Cfg.Layers()+1)
+			if int(y[n]) >= m.Classes() {
+				s.err = fmt.Errorf("learn: label %d of sample %d out of range [0,%d)", y[n], n, m.Classes())
+				return
+			}
+			w := b.ws[wi]
+			m.encode(w.fw, x[n*in:(n+1)*in], b.cfg.Seed, step, uint64(n))
+			s.loss = float64(m.bptt(w, s, int(y[n]), mode, 0, 1/float32(rows), true))
+			s.forwards = 1
+		})
+		for j := range g {
+			s := &b.samples[j]
+			if s.err != nil {
+				return lr.Stats{}, s.err
+			}
+			st.Loss += s.loss
+			st.Forwards++
 		}
-		st.Loss += s.loss
-		st.Forwards++
+		accumulate(m, b.samples[:g], b.cfg.Workers, g0 == 0)
 	}
 	st.Loss /= float64(rows)
-	accumulate(m, b.samples[:rows], b.cfg.Workers)
 	for _, p := range m.Params() {
 		if !finite(p.Grad) {
 			return lr.Stats{}, fmt.Errorf("learn: gradient of %s is not finite", p.Name)

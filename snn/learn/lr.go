@@ -234,36 +234,40 @@ func (e *LR) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats, erro
 	if rows == 0 {
 		return lr.Stats{}, nil
 	}
-	e.alloc(rows)
-	lr.ParallelFor(e.cfg.Workers, rows, func(wi, n int) {
-		s := &e.samples[n]
-		s.nterm, s.loss, s.forwards, s.err = 0, 0, 0, nil
-		s.ensureLogs(e.cfg.Copies, m.Cfg.Layers()+1)
-		if int(y[n]) >= m.Classes() {
-			s.err = fmt.Errorf("learn: label %d of sample %d out of range [0,%d)", y[n], n, m.Classes())
-			return
-		}
-		if e.cfg.VR.LayerWise {
-			s.err = e.sampleLayerWise(e.ws[wi], s, x[n*in:(n+1)*in], int(y[n]), n, rows, step)
-		} else {
-			s.err = e.sampleFull(e.ws[wi], s, x[n*in:(n+1)*in], int(y[n]), n, rows, step)
-		}
-	})
+	e.alloc(min(rows, sampleGroup))
 	var st lr.Stats
-	for n := range rows {
-		s := &e.samples[n]
-		if s.err != nil {
-			return lr.Stats{}, s.err
+	for g0 := 0; g0 < rows; g0 += sampleGroup {
+		g := min(rows-g0, sampleGroup)
+		lr.ParallelFor(e.cfg.Workers, g, func(wi, j int) {
+			n := g0 + j
+			s := &e.samples[j]
+			s.nterm, s.loss, s.forwards, s.err = 0, 0, 0, nil
+			s.ensureLogs(e.cfg.Copies, m.Cfg.Layers()+1)
+			if int(y[n]) >= m.Classes() {
+				s.err = fmt.Errorf("learn: label %d of sample %d out of range [0,%d)", y[n], n, m.Classes())
+				return
+			}
+			if e.cfg.VR.LayerWise {
+				s.err = e.sampleLayerWise(e.ws[wi], s, x[n*in:(n+1)*in], int(y[n]), n, rows, step)
+			} else {
+				s.err = e.sampleFull(e.ws[wi], s, x[n*in:(n+1)*in], int(y[n]), n, rows, step)
+			}
+		})
+		for j := range g {
+			s := &e.samples[j]
+			if s.err != nil {
+				return lr.Stats{}, s.err
+			}
+			st.Loss += s.loss
+			st.Forwards += s.forwards
 		}
-		st.Loss += s.loss
-		st.Forwards += s.forwards
+		accumulate(m, e.samples[:g], e.cfg.Workers, g0 == 0)
 	}
 	copies := e.cfg.Copies * rows
 	if e.cfg.VR.LayerWise {
 		copies *= len(e.noisy)
 	}
 	st.Loss /= float64(copies)
-	accumulate(m, e.samples[:rows], e.cfg.Workers)
 	for _, p := range m.Params() {
 		if !finite(p.Grad) {
 			return lr.Stats{}, fmt.Errorf("learn: gradient of %s is not finite", p.Name)
@@ -525,16 +529,25 @@ func (e *LR) centre(w *lrWorker, K, B int, clean float32) {
 	}
 }
 
+// sampleGroup is the number of samples whose score terms are held at once: a batch is
+// simulated and accumulated group by group, so that memory grows with neither the batch
+// nor, beyond one group's terms, the number of steps. Every gradient entry is still summed
+// over the samples in order, so the result is the same as one pass over the batch.
+const sampleGroup = 16
+
 // accumChunk is the number of presynaptic rows per parallel task of the accumulation.
 const accumChunk = 64
 
 // accumulate adds every term of every sample into the weight gradients: parallel over
 // blocks of presynaptic rows, each block visiting the samples and their terms in order,
 // so every gradient entry is summed in the same order at any number of workers.
-func accumulate(m *Model, samples []sampleState, workers int) {
+// The gradients are zeroed first when first is set; otherwise the terms are added.
+func accumulate(m *Model, samples []sampleState, workers int, first bool) {
 	for l := range m.Cfg.Layers() {
 		grad := m.grads[l]
-		clear(grad)
+		if first {
+			clear(grad)
+		}
 		rowsPre := m.Cfg.Sizes[l]
 		blocks := (rowsPre + accumChunk - 1) / accumChunk
 		lr.ParallelFor(workers, blocks, func(_, b int) {
