@@ -192,6 +192,7 @@ type boardTrainResult struct {
 	Init        string           `json:"init,omitempty"`
 	Config      learn.Config     `json:"config"`
 	Copies      int              `json:"copies"`
+	VR          string           `json:"vr"`
 	Epochs      []lr.EpochResult `json:"epochs"`
 	TestAcc     float64          `json:"test_acc_board"`
 	FloatAcc    float64          `json:"test_acc_float"`
@@ -229,6 +230,13 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 	}
 	if model != "snn" || method != "lr" {
 		return badInput(fmt.Errorf("train --backend board: chip-in-the-loop training is --model snn --method lr (got --model %s --method %s)", model, method))
+	}
+	vr, err := lr.ParseVR(g.str("vr"))
+	if err != nil {
+		return badInput(err)
+	}
+	if vr.Antithetic || vr.QMC {
+		return badInput(fmt.Errorf("train --backend board: --vr %s: the board draws its own noise; use layerwise or none", vr))
 	}
 	if g.str("resume") != "" {
 		return badInput(errors.New("train --backend board: use --init MODEL to start from a model"))
@@ -290,7 +298,7 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 	}
 	ctx := cmd.Context()
 	runner := &deploy.BoardRunner{B: b}
-	tr, err := deploy.NewTrainer(ctx, m, runner, deploy.LoopConfig{Copies: copies, Seed: seed ^ 0x6e6f697365, Units: o.units})
+	tr, err := deploy.NewTrainer(ctx, m, runner, deploy.LoopConfig{Copies: copies, Seed: seed ^ 0x6e6f697365, Units: o.units, LayerWise: vr.LayerWise})
 	if err != nil {
 		return badInput(err)
 	}
@@ -300,12 +308,12 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 		return badInput(err)
 	}
 	info := learn.Info{Method: "lr-board", Data: data, Batch: batch, Epochs: epochs, Seed: seed, Optimizer: opt.Name(),
-		LR: lrate, MaxTrain: maxTrain, Copies: copies}
+		LR: lrate, MaxTrain: maxTrain, Copies: copies, VR: vr.String(), Baseline: "loo"}
 	w := a.Out
 	c := &m.Cfg
 	if format == "text" {
-		fmt.Fprintf(w, "# snnsim train seed=%d data=%s model=snn method=lr backend=board board=%s sizes=%v steps=%d dt=%g tau_m=%.4g tau_s=%.4g beta=%g beta_out=%g readout=%s copies=%d optimizer=%s lr=%g batch=%d train=%d test=%d units=%g",
-			seed, data, o.board, c.Sizes, c.Steps, c.DT, c.TauM, c.TauS, c.Beta, c.BetaOut, c.Readout, copies, opt.Name(), lrate, batch, train.N, test.N, o.units)
+		fmt.Fprintf(w, "# snnsim train seed=%d data=%s model=snn method=lr backend=board board=%s sizes=%v steps=%d dt=%g tau_m=%.4g tau_s=%.4g beta=%g beta_out=%g readout=%s copies=%d vr=%s optimizer=%s lr=%g batch=%d train=%d test=%d units=%g",
+			seed, data, o.board, c.Sizes, c.Steps, c.DT, c.TauM, c.TauS, c.Beta, c.BetaOut, c.Readout, copies, vr, opt.Name(), lrate, batch, train.N, test.N, o.units)
 		if o.mismatch != "" {
 			fmt.Fprintf(w, " mismatch=%s", o.mismatch)
 		}
@@ -355,7 +363,7 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 	if err != nil {
 		return err
 	}
-	res := boardTrainResult{Seed: seed, Data: data, Board: o.board, Mismatch: o.mismatch, Init: init, Config: m.Cfg, Copies: copies,
+	res := boardTrainResult{Seed: seed, Data: data, Board: o.board, Mismatch: o.mismatch, Init: init, Config: m.Cfg, Copies: copies, VR: vr.String(),
 		Epochs: state.History, Loop: tr.Stats(), TrainS: mt.wall.Seconds(), Out: out, SPIClockHz: float64(o.clock) / float64(physic.Hertz)}
 	if n := len(state.History); n > 0 {
 		res.TestAcc = state.History[n-1].TestAcc

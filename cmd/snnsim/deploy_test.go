@@ -66,16 +66,20 @@ func TestDeployEvalTrainBoard(t *testing.T) {
 	trained := filepath.Join(dir, "loop.snnm")
 	code, out, errs = runCLI(t, "train", "--model", "snn", "--method", "lr", "--backend", "board", "--board", "emu",
 		"--data", "mnist@pool2", "--hidden", "16", "--steps", "6", "--copies", "2", "--epochs", "1", "--batch", "10",
-		"--max-train", "30", "--max-test", "10", "--out", trained)
+		"--max-train", "30", "--max-test", "10", "--vr", "none", "--out", trained)
 	require.Equal(t, 0, code, errs)
 	for _, want := range []string{"backend=board", "sizes=[196 16 10]", "tau_m=7.489", "readout=count", "chip in the loop: 30 samples, 60 board runs",
 		"0 impossible decisions", "an SPI link at 10MHz would allow"} {
 		assert.Contains(t, out, want)
 	}
-	code, _, errs = runCLI(t, "train", "--model", "snn", "--method", "lr", "--backend", "board", "--data", "mnist@pool2",
+	code, out, errs = runCLI(t, "train", "--model", "snn", "--method", "lr", "--backend", "board", "--data", "mnist@pool2",
 		"--hidden", "16", "--steps", "6", "--copies", "2", "--epochs", "1", "--max-train", "10", "--max-test", "10",
 		"--init", trained, "--mismatch", "theta=0.1,seed=1", "--out", filepath.Join(dir, "ft.snnm"))
 	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "vr=layerwise")
+	assert.Contains(t, out, "chip in the loop: 10 samples, 50 board runs") // 10 clean + 10 × 2 copies × 2 layers
+	code, _, errs = runCLI(t, "train", "--model", "snn", "--backend", "board", "--data", "mnist@pool2", "--vr", "antithetic", "--max-train", "10")
+	assert.Equal(t, 2, code, errs)
 	// Chip-in-the-loop needs the LR method on a spiking model.
 	code, _, errs = runCLI(t, "train", "--model", "snn", "--method", "bptt", "--backend", "board", "--data", "mnist@pool2", "--max-train", "10")
 	assert.Equal(t, 2, code, errs)

@@ -289,3 +289,57 @@ func TestNonIdealBoard(t *testing.T) {
 	assert.Equal(t, reps[0].BoardMismatches, reps[1].BoardMismatches)
 	assert.Equal(t, reps[0].SpikesBoard, reps[1].SpikesBoard)
 }
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// The board-side estimator (full noise and layer-wise) gives the same gradient from the
+// board as from the fixed-point simulator, bit for bit, and estimates the gradient that
+// learn.LR estimates in the float engine.
+func TestLoopGradients(t *testing.T) {
+	ctx := context.Background()
+	cfg := tinyConfig([]int{16, 20, 4}, 15)
+	x, y := toyData(16, 6)
+	for _, lw := range []bool{false, true} {
+		var gs [][][]float32
+		for _, kind := range []string{"board", "sim", "float"} {
+			m, err := learn.New(cfg, 5)
+			require.NoError(t, err)
+			var l lr.Learner
+			switch kind {
+			case "float":
+				vr := lr.VR{LayerWise: lw}
+				l, err = learn.NewLR(m, learn.LRConfig{Copies: 100, Seed: 1, VR: vr})
+			case "board":
+				l, err = NewTrainer(ctx, m, &BoardRunner{B: openEmu(t, board.Config{})}, LoopConfig{Copies: 100, Seed: 1, LayerWise: lw})
+			default:
+				l, err = NewTrainer(ctx, m, &SimRunner{}, LoopConfig{Copies: 100, Seed: 1, LayerWise: lw})
+			}
+			require.NoError(t, err)
+			st, err := l.Grad(x, y, 16, 3)
+			require.NoError(t, err)
+			if kind == "board" && lw {
+				assert.Equal(t, 16*100*2, st.Forwards)
+				assert.Zero(t, l.(*Trainer).Stats().Inconsistent)
+			}
+			var g [][]float32
+			for _, p := range l.Params() {
+				g = append(g, slices.Clone(p.Grad))
+			}
+			gs = append(gs, g)
+		}
+		for layer := range gs[0] {
+			assert.Equal(t, gs[1][layer], gs[0][layer], "layer-wise %v layer %d: board and simulator", lw, layer+1)
+			c := cosine(gs[0][layer], gs[2][layer])
+			t.Logf("layer-wise %v layer %d: cosine(board, float LR) = %.3f", lw, layer+1, c)
+			assert.Greater(t, c, 0.8)
+		}
+	}
+}

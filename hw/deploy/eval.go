@@ -19,13 +19,12 @@ type EvalOptions struct {
 
 // EvalResult is what [Evaluate] measured.
 type EvalResult struct {
-	N        int     `json:"n"`
-	Acc      float64 `json:"acc"`
-	Spikes   int64   `json:"spikes"`  // output spikes received (readout only)
-	Inputs   int64   `json:"inputs"`  // input events sent
-	Seconds  float64 `json:"seconds"` // wall time of the runs
-	PerS     float64 `json:"samples_per_s"`
-	Programs int     `json:"-"`
+	N       int     `json:"n"`
+	Acc     float64 `json:"acc"`
+	Spikes  int64   `json:"spikes"`  // output spikes received (readout only)
+	Inputs  int64   `json:"inputs"`  // input events sent
+	Seconds float64 `json:"seconds"` // wall time of the runs
+	PerS    float64 `json:"samples_per_s"`
 }
 
 // Evaluate quantizes m (only the readout reports its spikes), programs the runner and

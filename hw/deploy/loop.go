@@ -20,6 +20,13 @@ type LoopConfig struct {
 	Seed uint64
 	// Units is the fixed-point units per threshold (default DefaultUnits).
 	Units float64
+	// LayerWise injects noise in one layer at a time (learn.LRConfig.VR.LayerWise): per
+	// batch, one clean run of every sample with every neuron firing by threshold, then
+	// for each layer K copies of every sample with only that layer stochastic. The
+	// layer's input is then the clean run's, the same in all copies, so its score
+	// collapses to one product per sample. The board switches modes by rewriting its
+	// parameter words, 1 + L times per batch.
+	LayerWise bool
 }
 
 // LoopStats counts what a [Trainer] did and where the time went.
@@ -57,6 +64,13 @@ type Trainer struct {
 	// reprogram makes the next Grad program the whole model (after the runner ran
 	// another model, e.g. an evaluation).
 	reprogram bool
+	stoch     []bool // which neurons fire stochastically in the full model
+
+	// layer-wise: per sample of the batch
+	lwIn    [][][]sim.FixedInput
+	lwPtr   [][]int32
+	lwIDs   [][]int32
+	lwClean [][]learn.LayerSpikes
 
 	in     [][]sim.FixedInput
 	spikes [][][]int32 // [copy][tick]
@@ -87,6 +101,9 @@ func NewTrainer(ctx context.Context, m *learn.Model, r Runner, cfg LoopConfig) (
 		return nil, err
 	}
 	t := &Trainer{ctx: ctx, m: m, q: q, r: r, cfg: cfg, mi: NewMirror(q.Fixed)}
+	for _, p := range q.Fixed.Params {
+		t.stoch = append(t.stoch, p.Stochastic)
+	}
 	T, N, K, L := m.Cfg.Steps, q.Fixed.NumNeurons(), cfg.Copies, m.Cfg.Layers()
 	t.probs = make([]uint16, T*N)
 	t.spikes = make([][][]int32, K)
@@ -174,6 +191,9 @@ func (t *Trainer) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats,
 	params := m.Params()
 	for _, p := range params {
 		clear(p.Grad)
+	}
+	if t.cfg.LayerWise {
+		return t.gradLayerWise(x, y, rows, step, params)
 	}
 	var st lr.Stats
 	for n := range rows {
@@ -301,3 +321,120 @@ func (t *Trainer) score(k, y int) float32 {
 
 // Delta returns copy k's scores of population pop from the last sample (T × N, a view).
 func (t *Trainer) Delta(k, pop int) []float32 { return t.delta[k][pop] }
+
+// setPhase makes the neurons of population pop fire stochastically and every other
+// neuron by threshold (pop 0: all by threshold; pop −1: the full model) and writes the
+// parameter words to the runner.
+func (t *Trainer) setPhase(pop int) error {
+	fm := t.q.Fixed
+	for i := range fm.Params {
+		l, _ := t.q.Layer(i)
+		fm.Params[i].Stochastic = t.stoch[i] && (pop < 0 || l == pop)
+	}
+	if pop < 0 {
+		return nil
+	}
+	return t.r.WriteParams(t.ctx, fm)
+}
+
+// gradLayerWise is Grad under layer-wise injection.
+func (t *Trainer) gradLayerWise(x []float32, y []uint8, rows int, step uint64, params []lr.Param) (st lr.Stats, err error) {
+	m, q := t.m, t.q
+	K, T, L := t.cfg.Copies, m.Cfg.Steps, m.Cfg.Layers()
+	in := m.In()
+	defer func() {
+		if e := t.setPhase(-1); err == nil {
+			err = e
+		}
+	}()
+	for len(t.lwIn) < rows {
+		t.lwIn = append(t.lwIn, nil)
+		t.lwPtr = append(t.lwPtr, nil)
+		t.lwIDs = append(t.lwIDs, nil)
+		t.lwClean = append(t.lwClean, make([]learn.LayerSpikes, L+1))
+	}
+	run := func(n int, k int, seed uint32) error {
+		b0 := time.Now()
+		var err error
+		t.spikes[k], err = t.r.Run(t.ctx, seed, t.lwIn[n], t.spikes[k])
+		t.stats.Board += time.Since(b0)
+		if err != nil {
+			return fmt.Errorf("deploy: sample %d: %w", n, err)
+		}
+		t.stats.Runs++
+		t.stats.Ticks += int64(T)
+		return nil
+	}
+	// Clean runs: every layer by threshold.
+	if err := t.setPhase(0); err != nil {
+		return st, err
+	}
+	for n := range rows {
+		if int(y[n]) >= m.Classes() {
+			return st, fmt.Errorf("deploy: label %d of sample %d out of range [0,%d)", y[n], n, m.Classes())
+		}
+		h0 := time.Now()
+		ptr, ids, err := m.EncodeSpikes(x[n*in:(n+1)*in], t.cfg.Seed, step, uint64(n))
+		if err != nil {
+			return st, err
+		}
+		t.lwPtr[n], t.lwIDs[n] = ptr, ids
+		t.lwIn[n] = Ticks(t.lwIn[n], ptr, ids)
+		t.stats.Host += time.Since(h0)
+		t.in = t.lwIn[n]
+		if err := run(n, 0, 1); err != nil {
+			return st, err
+		}
+		h0 = time.Now()
+		t.score(0, int(y[n]))
+		for pop := 1; pop <= L; pop++ {
+			c := &t.lwClean[n][pop]
+			c.Ptr = append(c.Ptr[:0], t.logs[0][pop].Ptr...)
+			c.IDs = append(c.IDs[:0], t.logs[0][pop].IDs...)
+		}
+		t.stats.Host += time.Since(h0)
+	}
+	// Each layer alone noisy.
+	for pop := 1; pop <= L; pop++ {
+		if err := t.setPhase(pop); err != nil {
+			return st, err
+		}
+		N := m.Cfg.Sizes[pop]
+		lam := t.lam[:T*N]
+		for n := range rows {
+			t.in = t.lwIn[n]
+			var total float64
+			for k := range K {
+				if err := run(n, k, t.CopySeed(step, n, pop*K+k)); err != nil {
+					return st, err
+				}
+				h0 := time.Now()
+				t.loss[k] = float64(t.score(k, int(y[n])))
+				total += t.loss[k]
+				t.stats.Host += time.Since(h0)
+			}
+			h0 := time.Now()
+			norm := 1 / float64(rows*K)
+			clear(lam)
+			for k := range K {
+				b := (total - t.loss[k]) / float64(K-1)
+				ck := float32((t.loss[k] - b) * norm)
+				for i, d := range t.delta[k][pop] {
+					lam[i] += ck * d
+				}
+			}
+			sim.BackFilter(lam, lam, t.a, T, N, q.Coef[pop-1])
+			ptr, ids := t.lwPtr[n], t.lwIDs[n]
+			if pop > 1 {
+				ptr, ids = t.lwClean[n][pop-1].Ptr, t.lwClean[n][pop-1].IDs
+			}
+			m.Sim.AccumScore(pop-1, params[pop-1].Grad, ptr, ids, lam, 0, int32(m.Cfg.Sizes[pop-1]))
+			st.Loss += total
+			st.Forwards += K
+			t.stats.Host += time.Since(h0)
+		}
+	}
+	t.stats.Samples += rows
+	st.Loss /= float64(rows * K * L)
+	return st, nil
+}

@@ -19,6 +19,9 @@ type Runner interface {
 	// WriteWeights loads new weights and shifts into the programmed model (same
 	// layout, same synapses).
 	WriteWeights(ctx context.Context, m *sim.FixedModel) error
+	// WriteParams loads new neuron parameter words (e.g. which neurons fire
+	// stochastically) into the programmed model.
+	WriteParams(ctx context.Context, m *sim.FixedModel) error
 	// Run resets the state, seeds the generator with seed and runs len(in) ticks, in[t]
 	// being the input events of tick t. It returns the output spikes of every tick,
 	// reusing out.
@@ -49,6 +52,16 @@ func (s *SimRunner) WriteWeights(_ context.Context, m *sim.FixedModel) error {
 	}
 	copy(s.m.W, m.W)
 	s.m.Shift = m.Shift
+	return nil
+}
+
+// WriteParams copies m's parameter words.
+func (s *SimRunner) WriteParams(_ context.Context, m *sim.FixedModel) error {
+	if s.run == nil || len(m.Params) != len(s.m.Params) {
+		return fmt.Errorf("deploy: write params: %d neurons into a model of %d", len(m.Params), len(s.m.Params))
+	}
+	s.m.Params = slices.Clone(m.Params)
+	s.run = s.m.NewRun()
 	return nil
 }
 
@@ -178,6 +191,24 @@ func (r *BoardRunner) WriteWeights(ctx context.Context, m *sim.FixedModel) error
 		return fmt.Errorf("deploy: write shifts: %w", err)
 	}
 	r.BytesWritten += int64(len(sh))
+	return nil
+}
+
+// WriteParams writes the parameter words of every neuron (one burst of 8 bytes per
+// neuron).
+func (r *BoardRunner) WriteParams(ctx context.Context, m *sim.FixedModel) error {
+	if r.m == nil {
+		return fmt.Errorf("deploy: write params before program")
+	}
+	buf := make([]byte, 0, len(m.Params)*proto.ParamBytes)
+	for _, p := range m.Params {
+		w := proto.EncodeParams(p)
+		buf = append(buf, w[:]...)
+	}
+	if err := r.B.WriteMem(ctx, proto.MemParams, buf); err != nil {
+		return fmt.Errorf("deploy: write params: %w", err)
+	}
+	r.BytesWritten += int64(len(buf))
 	return nil
 }
 

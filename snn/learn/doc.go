@@ -81,6 +81,12 @@
 // InputGrad backpropagates with the surrogate through the same firing (the engine's own
 // draws with noise on), and differentiates the Poisson input through its rate.
 //
+// # Boards
+//
+// [Model.EncodeSpikes] and [Model.SimulateSpikes] (board.go) expose the input draws and
+// the spikes of every layer, so that package hw/deploy can feed the same input to the
+// board's fixed-point core, compare spike by spike, and train with the board in the loop.
+//
 // # Files
 //
 // Models are saved in the container of mlp model files (magic "SNNSIMMD", JSON header of
