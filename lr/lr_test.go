@@ -342,3 +342,19 @@ func TestTrainLoss(t *testing.T) {
 	assert.Equal(t, uint64(30*7), st.Step)
 	assert.True(t, slices.IsSortedFunc(st.History, func(a, b EpochResult) int { return a.Epoch - b.Epoch }))
 }
+
+// TestAddScaled checks the kernel in use (AVX in GOEXPERIMENT=simd builds) against
+// copy and gonum's Saxpy, bit for bit, tails included.
+func TestAddScaled(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 17, 500} {
+		z, e := make([]float32, n), make([]float32, n)
+		for i := range n {
+			z[i] = float32(i%13)*0.37 - 2
+			e[i] = float32(i%7)*0.61 - 1.5
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		addScaled(got, z, e, 0.1)
+		addScaledGeneric(want, z, e, 0.1)
+		require.Equal(t, want, got, "n=%d", n)
+	}
+}

@@ -97,9 +97,33 @@ func (unitCube) Quantile(x, p []float64) []float64 {
 // scrambling makes every point uniform on the cube (no point sits at 0); u is clamped to
 // (2⁻²⁴, 1−2⁻²⁴) so that the quantile stays finite.
 func qmcNoise(dst []float32, points, width int, law Law, s1, s2 uint64, buf *mat.Dense) *mat.Dense {
+	u := make([]float64, points*width)
+	buf = haltonUniforms(u, points, width, s1, s2, buf)
+	for i, v := range u {
+		dst[i] = float32(law.Quantile(clampUnit(v)))
+	}
+	return buf
+}
+
+// clampUnit clamps u to (2⁻²⁴, 1−2⁻²⁴), where every law's quantile is finite.
+func clampUnit(u float64) float64 {
 	const eps = 1.0 / (1 << 24)
+	return math.Min(math.Max(u, eps), 1-eps)
+}
+
+// haltonUniforms fills u (points×width, row-major) with an Owen-scrambled Halton point set
+// on the unit cube (gonum stat/samplemv), split into independently scrambled blocks of
+// 1000 dimensions; buf is scratch for the wide case (returned for reuse).
+func haltonUniforms(u []float64, points, width int, s1, s2 uint64, buf *mat.Dense) *mat.Dense {
+	u = u[:points*width]
 	for j0 := 0; j0 < width; j0 += haltonMaxDim {
 		d := min(haltonMaxDim, width-j0)
+		src := rand.NewPCG(s1, s2^uint64(j0))
+		if d == width {
+			clear(u)
+			samplemv.Halton{Kind: samplemv.Owen, Q: unitCube{}, Src: src}.Sample(mat.NewDense(points, d, u))
+			return buf
+		}
 		if buf == nil {
 			buf = mat.NewDense(points, d, nil)
 		} else {
@@ -107,15 +131,9 @@ func qmcNoise(dst []float32, points, width int, law Law, s1, s2 uint64, buf *mat
 			buf.ReuseAs(points, d)
 			buf.Zero()
 		}
-		src := rand.NewPCG(s1, s2^uint64(j0))
 		samplemv.Halton{Kind: samplemv.Owen, Q: unitCube{}, Src: src}.Sample(buf)
 		for i := range points {
-			row := buf.RawRowView(i)
-			out := dst[i*width+j0 : i*width+j0+d]
-			for j, u := range row {
-				u = math.Min(math.Max(u, eps), 1-eps)
-				out[j] = float32(law.Quantile(u))
-			}
+			copy(u[i*width+j0:i*width+j0+d], buf.RawRowView(i))
 		}
 	}
 	return buf

@@ -53,9 +53,7 @@ func (a Act) Apply(dst, z []float32) {
 	case ReLU:
 		// max compiles branch-free: about 3× faster than a compare and branch on
 		// noisy pre-activations, whose signs the predictor cannot guess.
-		for i, v := range z {
-			dst[i] = max(v, 0)
-		}
+		relu(dst, z)
 	case Sigmoid:
 		for i, v := range z {
 			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
@@ -74,6 +72,17 @@ func (a Act) Apply(dst, z []float32) {
 		}
 	default:
 		panic(fmt.Sprintf("mlp: unknown activation %d", int(a)))
+	}
+}
+
+// relu writes max(z, 0) into dst: reluGeneric, or an AVX version in GOEXPERIMENT=simd
+// builds on amd64 (the same values, NaN included; −0 may stay −0).
+var relu = reluGeneric
+
+func reluGeneric(dst, z []float32) {
+	dst = dst[:len(z)]
+	for i, v := range z {
+		dst[i] = max(v, 0)
 	}
 }
 

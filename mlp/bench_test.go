@@ -29,7 +29,7 @@ func mnistLike(B int) ([]float32, []uint8) {
 // BenchmarkLRStep is one LR gradient estimate of the reference setting: MLP 784-500-10,
 // batch 100, K = 10 antithetic copies, noise in both layers.
 func BenchmarkLRStep(b *testing.B) {
-	for _, vr := range []lr.VR{{Antithetic: true}, {Antithetic: true, LayerWise: true}} {
+	for _, vr := range []lr.VR{{Antithetic: true}, {Antithetic: true, LayerWise: true}, {Antithetic: true, QMC: true}} {
 		b.Run(vr.String(), func(b *testing.B) {
 			m, _ := New([]int{784, 500, 10}, ReLU, 0.1, 1)
 			x, y := mnistLike(100)

@@ -112,9 +112,10 @@ func (d *Dense) Forward(dst, x []float32, rows int) {
 	d.forwardWide(dst, x, rows)
 }
 
-// Splitting of wide forwards into tasks: rowBlock rows by sparseCols outputs, fixed by
-// the shape (sparseCols by the kernel: a block of weights that stays in L2 while the rows
-// stream past). From bigRows rows on, the tasks run in parallel.
+// Splitting of wide forwards into tasks: rowBlock rows by sparseCols outputs (the last
+// block of outputs also takes the remainder), fixed by the shape; sparseCols is set by
+// the kernel (a block of weights that stays in L2 while the rows stream past). From
+// bigRows rows on, the tasks run in parallel.
 const (
 	bigRows  = 32
 	rowBlock = 16
@@ -127,10 +128,13 @@ func (d *Dense) forwardWide(dst, x []float32, rows int) {
 	p := d.pattern()
 	defer d.patterns.Put(p)
 	p.rowsOf(x, rows, in)
-	cb := (out + sparseCols - 1) / sparseCols
+	cb := max(1, out/sparseCols) // the last block takes the remainder
 	rb := (rows + rowBlock - 1) / rowBlock
 	task := func(_, t int) {
-		c0, c1 := (t/rb)*sparseCols, min(out, (t/rb+1)*sparseCols)
+		c0, c1 := (t/rb)*sparseCols, (t/rb+1)*sparseCols
+		if t/rb == cb-1 {
+			c1 = out
+		}
 		r0, r1 := (t%rb)*rowBlock, min(rows, (t%rb+1)*rowBlock)
 		for r := r0; r < r1; r++ {
 			zr := dst[r*out+c0 : r*out+c1]
@@ -148,8 +152,11 @@ func (d *Dense) forwardWide(dst, x []float32, rows int) {
 	lr.ParallelFor(d.Workers, cb*rb, task)
 }
 
-// dotRows writes dst[i] = w_i·x for the len(dst) rows w_i of w (each len(x) long).
-func dotRows(dst, w, x []float32) {
+// dotRows writes dst[i] = w_i·x for the len(dst) rows w_i of w (each len(x) long):
+// dotRowsGeneric, or with AVX2 kernels in GOEXPERIMENT=simd builds.
+var dotRows = dotRowsGeneric
+
+func dotRowsGeneric(dst, w, x []float32) {
 	n := len(x)
 	i := 0
 	for ; i+4 <= len(dst); i += 4 {
@@ -203,11 +210,26 @@ func (d *Dense) AddGrad(x, delta []float32, rows int) {
 		if len(d.gwt) != in*out {
 			d.gwt = make([]float32, in*out)
 		}
+		first := 0
+		if narrowGrad8 != nil {
+			// Groups of eight outputs by the AVX2 kernel, in tasks of 64 inputs.
+			first = out / 8 * 8
+			blocks := (in + 63) / 64
+			lr.ParallelFor(d.Workers, blocks, func(_, b int) {
+				c0, c1 := b*64, min(in, (b+1)*64)
+				for i0 := 0; i0 < first; i0 += 8 {
+					for i := i0; i < i0+8; i++ {
+						clear(d.gwt[i*in+c0 : i*in+c1])
+					}
+					narrowGrad8(d.gwt, x, delta, rows, in, out, i0, c0, c1)
+				}
+			})
+		}
 		// Output groups of narrowGroup (fixed), rows outer: each input row is read once
 		// per group, and the group's gradient rows stay in L1.
-		groups := (out + narrowGroup - 1) / narrowGroup
+		groups := (out - first + narrowGroup - 1) / narrowGroup
 		lr.ParallelFor(d.Workers, groups, func(_, g int) {
-			i0, i1 := g*narrowGroup, min(out, (g+1)*narrowGroup)
+			i0, i1 := first+g*narrowGroup, min(out, first+(g+1)*narrowGroup)
 			clear(d.gwt[i0*in : i1*in])
 			r := 0
 			for ; r+4 <= rows; r += 4 {

@@ -21,12 +21,17 @@
 //
 // [Dense] keeps its weights input-major, so a zero input skips a whole row: the first layer
 // of an MNIST network costs a fifth of a dense product, for the forward pass and for the
-// gradient alike. Narrow layers (under 32 outputs) use dot products on a transposed copy
-// made by Prepare; large batches of the first layer are computed in one call, split into
-// fixed parallel tasks. Products go through gonum's BLAS level 1; AVX2/FMA kernels exist in
-// builds with GOEXPERIMENT=simd on amd64, opt-in with SNNSIM_MLP_KERNEL=avx2 ([Kernel] says
-// which run), since they did not pay off on this project's machines. Every parallel split
-// is fixed and every sum ordered: results are bit-identical at any GOMAXPROCS.
+// gradient alike. A wide layer gathers the non-zero pattern of its input rows once per call
+// (without a branch per pixel) and adds the selected weight rows (forward) or delta rows
+// (gradient, through the transposed pattern) into its outputs. Narrow layers (under 32
+// outputs) use dot products on a transposed copy made by Prepare. Products go through
+// gonum's BLAS level 1; builds with GOEXPERIMENT=simd on amd64 hold blocks of 64 outputs
+// in registers while the rows stream past (an AVX2/FMA assembly kernel, on by default when
+// the CPU has AVX2 and FMA; SNNSIM_MLP_KERNEL=gonum turns it off, [Kernel] says which run).
+// AVX2 versions of the level-1 kernels stay opt-in (SNNSIM_MLP_KERNEL=avx2): they did not
+// beat gonum's on this project's machines. Every parallel split is fixed by the shape and
+// every sum ordered: results are bit-identical at any GOMAXPROCS (and differ between the
+// kernels by FMA rounding).
 //
 // # Files
 //

@@ -20,6 +20,7 @@ func init() {
 	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
 		return
 	}
+	relu = reluAVX
 	switch os.Getenv("SNNSIM_MLP_KERNEL") {
 	case "gonum":
 		return
@@ -28,6 +29,7 @@ func init() {
 	}
 	Kernel = "avx2-fma"
 	sparseRows, sparseCols = sparseRowsAVX2, 64
+	dotRows, narrowGrad8 = dotRowsAVX2, narrowGradAVX2
 }
 
 func axpyAVX2(a float32, x, y []float32) {
@@ -127,4 +129,20 @@ func dot4AVX2(w0, w1, w2, w3, x []float32) (float32, float32, float32, float32) 
 		r3 += w3[i] * x[i]
 	}
 	return r0, r1, r2, r3
+}
+
+// reluAVX is reluGeneric eight values at a time. VMAXPS returns its second operand when
+// either is NaN, so the zero goes first: a NaN stays a NaN.
+func reluAVX(dst, z []float32) {
+	n := len(z)
+	dst = dst[:n]
+	var zero archsimd.Float32x8
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		zero.Max(archsimd.LoadFloat32x8Slice(z[i:])).StoreSlice(dst[i:])
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; i < n; i++ {
+		dst[i] = max(z[i], 0)
+	}
 }

@@ -9,6 +9,10 @@ package mlp
 // registers over all k (sparse_simd_amd64.go).
 var sparseRows = sparseRowsGeneric
 
+// narrowGrad8, when set (AVX2 builds), adds the gradient of eight outputs of a narrow
+// layer over a range of inputs (narrowGradAVX2).
+var narrowGrad8 func(gt, x, delta []float32, rows, in, out, i0, c0, c1 int)
+
 // sparseCols is the width of the column blocks of a wide forward pass: the whole row for
 // gonum's kernels (long calls), a block of weights that stays in L2 for the AVX2 kernel.
 var sparseCols = 512
