@@ -74,6 +74,15 @@
 // instead of spikes and the gradient is exact: that is how the backward pass is checked
 // against finite differences.
 //
+// # Memory
+//
+// Both learners simulate one sample per worker and keep, per worker, the δ (LR: K copies ×
+// T × width) or the state history (BPTT: T × width per layer) of that sample only. A
+// batch is simulated and accumulated in groups of 16 samples (the sums are the same, in
+// the same order), so peak memory grows with neither the batch nor, beyond one group's
+// score terms, the number of steps: a batch-parallel BPTT (as in PyTorch) keeps B × T ×
+// width activations instead.
+//
 // # Attacks
 //
 // A Model implements attack.Model: Logits runs the engine (noise off: threshold firing on
