@@ -349,10 +349,12 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	train, test, err := loadData(s.data, s.dataDir, s.maxTrain, s.maxTest)
+	train, test, err := loadData(s.data, s.dataDir, 0, 0)
 	if err != nil {
 		return err
 	}
+	// Subsets spread over each set, not its first samples: CIFAR-10's are ordered by class.
+	train, test = netSpreadSubset(train, s.maxTrain), netSpreadSubset(test, s.maxTest)
 	opt, err := optim.New(s.optimizer, float32(s.lrate))
 	if err != nil {
 		return badInput(err)
@@ -569,10 +571,11 @@ func netEvalRows(cmd *cobra.Command, a *App, path string) error {
 	if data == "" {
 		data = m.info.Data
 	}
-	_, test, err := loadData(data, dir, 1, maxTest)
+	_, test, err := loadData(data, dir, 1, 0)
 	if err != nil {
 		return err
 	}
+	test = netSpreadSubset(test, maxTest)
 	if test.Dim != m.net.In() || test.Classes != m.net.Classes() {
 		return badInput(fmt.Errorf("eval: the %s model does not fit %s (%d inputs, %d classes)", m.kind, data, test.Dim, test.Classes))
 	}
@@ -714,7 +717,7 @@ func netAttackRows(cmd *cobra.Command, a *App, path string) error {
 	return nil
 }
 
-// netSpreadSubset returns n test samples spread evenly over the set (sample ⌊i·N/n⌋ for
+// netSpreadSubset returns n samples spread evenly over the set (sample ⌊i·N/n⌋ for
 // i < n), or the whole set when n is 0 or not below N. The first n samples would not do:
 // CIFAR-10's test set is ordered by class, so its first 1000 are all aeroplanes.
 func netSpreadSubset(s *dataset.Set, n int) *dataset.Set {
