@@ -345,18 +345,13 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 				return err
 			}
 			if n := len(st.History); n > 0 && format == "text" && st.Batch == 0 {
-				e := st.History[n-1]
-				fmt.Fprintf(w, "%5d %9.4f %8.2f %8.1f %11.1f\n", e.Epoch, e.Loss, 100*e.TestAcc, e.Seconds, float64(e.Samples)/e.Seconds)
+				printSNNEpoch(w, st.History[n-1])
 			}
 			return nil
 		},
 		CheckpointEvery: ckptEvery,
-		BeforeEpoch: func(e int) {
-			if decay == "cosine" && epochs > 0 {
-				opt.SetLR(float32(lrate * 0.5 * (1 + math.Cos(math.Pi*float64(e)/float64(epochs)))))
-			}
-		},
-		Log: a.Log,
+		BeforeEpoch:     lrSchedule(opt, decay, lrate, epochs),
+		Log:             a.Log,
 	}
 	state, err := lr.Train(ctx, mt, opt, lr.Data{X: train.X, Y: train.Y, N: train.N, Dim: train.Dim}, tc, lr.TrainState{})
 	_ = prog.Finish()

@@ -41,26 +41,7 @@ func (o *boardOpts) register(f *pflag.FlagSet) {
 // parseFaults parses the --faults list.
 func parseFaults(s string) (board.Faults, error) {
 	var f board.Faults
-	if s == "" {
-		return f, nil
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return f, fmt.Errorf("faults: %q is not key=value", kv)
-		}
-		if k == "seed" {
-			n, err := strconv.ParseUint(v, 0, 64)
-			if err != nil {
-				return f, fmt.Errorf("faults: seed %q: %w", v, err)
-			}
-			f.Seed = n
-			continue
-		}
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x < 0 || x > 1 {
-			return f, fmt.Errorf("faults: %s=%q: want a rate in [0, 1]", k, v)
-		}
+	err := parseSeededList(s, "faults", "a rate in [0, 1]", 1, &f.Seed, func(k string, x float64) bool {
 		switch k {
 		case "flip":
 			f.FlipRate = x
@@ -77,10 +58,43 @@ func parseFaults(s string) (board.Faults, error) {
 		case "reset":
 			f.ResetRate = x
 		default:
-			return f, fmt.Errorf("faults: unknown fault %q (flip, drop, dup, stall, busy, nack, reset, seed)", k)
+			return false
+		}
+		return true
+	}, "flip, drop, dup, stall, busy, nack, reset, seed")
+	return f, err
+}
+
+// parseSeededList parses a "key=value,..." list of the board flags (--faults,
+// --mismatch): seed=N sets *seed, every other value must be a number in [0, max]
+// (described by want) and goes to set, which reports whether it knows the key. what
+// prefixes the errors; keys lists the known keys for the error of an unknown one.
+func parseSeededList(s, what, want string, max float64, seed *uint64, set func(k string, x float64) bool, keys string) error {
+	if s == "" {
+		return nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("%s: %q is not key=value", what, kv)
+		}
+		if k == "seed" {
+			n, err := strconv.ParseUint(v, 0, 64)
+			if err != nil {
+				return fmt.Errorf("%s: seed %q: %w", what, v, err)
+			}
+			*seed = n
+			continue
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || x > max {
+			return fmt.Errorf("%s: %s=%q: want %s", what, k, v, want)
+		}
+		if !set(k, x) {
+			return fmt.Errorf("%s: unknown key %q (%s)", what, k, keys)
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func (o *boardOpts) open(cmd *cobra.Command, a *App, rec *hw.Recorder) (*hw.Board, error) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,26 +23,7 @@ import (
 // parseNonIdeal parses the --mismatch list: theta=REL,gain=REL,noise=STEPS,seed=N.
 func parseNonIdeal(s string) (board.NonIdeal, error) {
 	var ni board.NonIdeal
-	if s == "" {
-		return ni, nil
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return ni, fmt.Errorf("mismatch: %q is not key=value", kv)
-		}
-		if k == "seed" {
-			n, err := strconv.ParseUint(v, 0, 64)
-			if err != nil {
-				return ni, fmt.Errorf("mismatch: seed %q: %w", v, err)
-			}
-			ni.Seed = n
-			continue
-		}
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x < 0 || x > 100 {
-			return ni, fmt.Errorf("mismatch: %s=%q: want a number in [0, 100]", k, v)
-		}
+	err := parseSeededList(s, "mismatch", "a number in [0, 100]", 100, &ni.Seed, func(k string, x float64) bool {
 		switch k {
 		case "theta":
 			ni.ThetaMismatch = x
@@ -52,10 +32,11 @@ func parseNonIdeal(s string) (board.NonIdeal, error) {
 		case "noise":
 			ni.WeightNoise = x
 		default:
-			return ni, fmt.Errorf("mismatch: unknown key %q (theta, gain, noise, seed)", k)
+			return false
 		}
-	}
-	return ni, nil
+		return true
+	}, "theta, gain, noise, seed")
+	return ni, err
 }
 
 // boardDeployOpts are the board flags of deploy, eval/train --backend board.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -497,11 +496,7 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 }
 
 func netCosine(opt optim.Optimizer, s netTrainSettings) func(int) {
-	return func(e int) {
-		if s.decay == "cosine" && s.epochs > 0 {
-			opt.SetLR(float32(s.lrate * 0.5 * (1 + math.Cos(math.Pi*float64(e)/float64(s.epochs)))))
-		}
-	}
+	return lrSchedule(opt, s.decay, s.lrate, s.epochs)
 }
 
 // netTrainResult is the json output of train for the cnn, rnn and gnn kinds.

@@ -274,13 +274,9 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 			return nil
 		},
 		CheckpointEvery: o.ckptEvery,
-		BeforeEpoch: func(e int) {
-			if o.lrDecay == "cosine" && o.epochs > 0 {
-				opt.SetLR(float32(o.lrate * 0.5 * (1 + math.Cos(math.Pi*float64(e)/float64(o.epochs)))))
-			}
-		},
-		Prepare: m.Prepare,
-		Log:     a.Log,
+		BeforeEpoch:     lrSchedule(opt, o.lrDecay, o.lrate, o.epochs),
+		Prepare:         m.Prepare,
+		Log:             a.Log,
 	}
 	start, cpu0 := time.Now(), cpuSeconds()
 	state, err = lr.Train(cmd.Context(), learner, opt, lr.Data{X: train.X, Y: train.Y, N: train.N, Dim: train.Dim}, cfg, state)
@@ -410,4 +406,15 @@ func resumeState(opt optim.Optimizer, ts *lr.TrainState, name string, st *optim.
 		return state, badInput(err)
 	}
 	return state, nil
+}
+
+// lrSchedule returns the BeforeEpoch hook of a learning-rate schedule: with decay
+// "cosine", epoch e (from 0) runs at lrate·½(1 + cos(π e / epochs)); otherwise the rate
+// stays as set.
+func lrSchedule(opt optim.Optimizer, decay string, lrate float64, epochs int) func(int) {
+	return func(e int) {
+		if decay == "cosine" && epochs > 0 {
+			opt.SetLR(float32(lrate * 0.5 * (1 + math.Cos(math.Pi*float64(e)/float64(epochs)))))
+		}
+	}
 }
