@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"github.com/snnsim/snnsim/internal/nncore"
 	"slices"
 	"time"
 
@@ -96,8 +97,8 @@ func Fidelity(ctx context.Context, m *learn.Model, q *Quantized, board Runner, x
 		if fx, err = ref.Run(ctx, seed, ticks, fx); err != nil {
 			return nil, err
 		}
-		pf := argmax(zf)
-		px := argmax(countLogits(q, fx))
+		pf := nncore.Argmax(zf)
+		px := nncore.Argmax(countLogits(q, fx))
 		if pf == int(y[r]) {
 			okFloat++
 		}
@@ -123,7 +124,7 @@ func Fidelity(ctx context.Context, m *learn.Model, q *Quantized, board Runner, x
 			if bd, err = board.Run(ctx, seed, ticks, bd); err != nil {
 				return nil, err
 			}
-			if argmax(countLogits(q, bd)) == int(y[r]) {
+			if nncore.Argmax(countLogits(q, bd)) == int(y[r]) {
 				okBoard++
 			}
 			for tk := range T {
@@ -174,17 +175,7 @@ func countLogits(q *Quantized, spikes [][]int32) []float32 {
 }
 
 // Predict returns the class a run's readout counts give (the first of equal counts).
-func Predict(q *Quantized, spikes [][]int32) int { return argmax(countLogits(q, spikes)) }
-
-func argmax(z []float32) int {
-	best := 0
-	for i, v := range z {
-		if v > z[best] {
-			best = i
-		}
-	}
-	return best
-}
+func Predict(q *Quantized, spikes [][]int32) int { return nncore.Argmax(countLogits(q, spikes)) }
 
 // intersect counts the common values of two ascending slices.
 func intersect(a, b []int32) int {

@@ -3,6 +3,7 @@ package learn
 import (
 	"errors"
 	"fmt"
+	"github.com/snnsim/snnsim/internal/nncore"
 	"math"
 	"math/rand/v2"
 
@@ -435,7 +436,7 @@ func (m *Model) Accuracy(x []float32, y []uint8, rows int, noise bool, seed uint
 	m.Logits(z, x, rows, noise, seed)
 	ok := 0
 	for r := range rows {
-		if argmax(z[r*C:(r+1)*C]) == int(y[r]) {
+		if nncore.Argmax(z[r*C:(r+1)*C]) == int(y[r]) {
 			ok++
 		}
 	}
@@ -488,16 +489,6 @@ func (m *Model) Response(x []float32, noise bool, seed uint64) (*sim.Run, *sim.S
 	}
 	m.logits(z, w.vsum, w.eps, noise)
 	return w.run, rec, z, nil
-}
-
-func argmax(z []float32) int {
-	best := 0
-	for i, v := range z {
-		if v > z[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // crossEntropy returns −log softmax(z)_y and, when g is not nil, writes its gradient
