@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 
@@ -63,7 +65,8 @@ type popHook struct {
 	driveRepeat  bool
 	score        []float32 // δ rows, steps × size
 	anti, det    bool
-	px           []float64 // scratch of stepScored
+	px           []float32 // scratch of stepScored: firing probabilities
+	pu           []float64 // scratch of stepScored: uniform draws
 }
 
 func (h *popHook) appendInput(out []int32, t int64) []int32 {
@@ -281,30 +284,16 @@ func stepScored(p *neuron.Propagator, s *popState, t int64, out []int32) []int32
 		// firing probability (vectorised), then the draws.
 		ge, gi := s.ge[:n], s.gi[:n]
 		if cap(h.px) < len(v) {
-			h.px = make([]float64, len(v))
+			h.px = make([]float32, len(v))
 		}
 		px := h.px[:len(v)]
-		for i := range v {
-			g1, g2 := ge[i], gi[i]
-			ge[i] = float32(g1 * p.AE)
-			gi[i] = float32(g2 * p.AI)
-			vn, _, _ := p.Step(v[i], g1, g2)
-			v[i] = vn
-			px[i] = (float64(vn) - d.esc.Theta) * d.inv
-		}
-		sigmoids(px)
+		integrateCuBa(p, v, ge, gi, px, d.esc.Theta, d.inv)
+		sigmoids32(px)
 		out = slices.Grow(out, len(v))
-		o := out[:start+len(v)]
-		w := start
-		for i, pr := range px {
-			fired, dl := d.decide(v[i], pr)
-			o[w] = int32(i)
-			w += int(fired)
-			if score != nil {
-				score[i] = dl
-			}
+		if cap(h.pu) < len(v) {
+			h.pu = make([]float64, len(v))
 		}
-		out = o[:w]
+		out = d.decideAll(out, v, px, h.pu, score)
 		resetFired(p, v, ref, out[start:])
 		return out
 	}
@@ -395,6 +384,123 @@ func (d *drawer) decide(vn float32, pr float64) (uint8, float32) {
 	return s, float32((float64(s) - pr) * d.inv)
 }
 
+// integrateCuBaScalar advances len(v) CuBa-LIF neurons none of which is refractory by one
+// step (p.Step, and the decay of ge and gi) and writes x_i = (v_i − θ)·inv, the argument of
+// each firing probability, rounded to float32, into px.
+func integrateCuBaScalar(p *neuron.Propagator, v, ge, gi []float32, px []float32, theta, inv float64) {
+	ge, gi, px = ge[:len(v)], gi[:len(v)], px[:len(v)]
+	for i := range v {
+		g1, g2 := ge[i], gi[i]
+		ge[i] = float32(g1 * p.AE)
+		gi[i] = float32(g2 * p.AI)
+		vn, _, _ := p.Step(v[i], g1, g2)
+		v[i] = vn
+		px[i] = float32((float64(vn) - theta) * inv)
+	}
+}
+
+// decideAll makes the draws of every neuron of a population step, in neuron order, with
+// the fast probabilities px of the membranes v, using u (len(v) values) as scratch: it
+// appends the indices of the neurons that fire to out (which has room for len(v) more)
+// and writes δ into score unless it is nil. The draws, the stream and the decisions are
+// those of decide called for each neuron in turn (the exact law: see drawGuard32); δ is
+// computed from the float32 probability. The uniforms of the whole step are drawn first
+// (fillUniforms), then compared (decideRange, vectorised in score_simd_amd64.go).
+func (d *drawer) decideAll(out []int32, v, px []float32, u []float64, score []float32) []int32 {
+	n := len(v)
+	start := len(out)
+	px, u = px[:n], u[:n]
+	fillUniforms(d.pcg, u, d.anti)
+	w := decideRange(out[start:start+n], v, px, u, score, d.esc, d.inv)
+	return out[:start+w]
+}
+
+// decideScalar decides the neurons i in [lo, hi) of a step (see decideAll), writing the
+// indices of those that fire from o[w] on; it returns the new w. u holds their draws
+// (already 1−u under SetAntithetic), px their fast probabilities.
+func decideScalar(o []int32, w, lo, hi int, v, px []float32, u []float64, score []float32, esc neuron.Escape, inv float64) int {
+	for i := lo; i < hi; i++ {
+		pr, ui := float64(px[i]), u[i]
+		if math.Abs(ui-pr) < drawGuard32 {
+			pr = esc.P(float64(v[i]))
+		}
+		var s int
+		if ui < pr {
+			s = 1
+		}
+		o[w] = int32(i)
+		w += s
+		if score != nil {
+			score[i] = float32((float64(s) - pr) * inv)
+		}
+	}
+	return w
+}
+
+// PCG-DXSM of math/rand/v2 (state s ← a·s + c mod 2¹²⁸, output dxsm(s)), on a state held
+// in local variables: rand.PCG keeps it in memory, which puts a store and a load on the
+// dependency chain of every draw. a2, c2 make two steps at once (s ← a²·s + (a·c + c)),
+// so that the even and odd draws of a step are two independent chains.
+const (
+	pcgMulHi, pcgMulLo = 2549297995355413924, 4865540595714422341
+	pcgIncHi, pcgIncLo = 6364136223846793005, 1442695040888963407
+	pcgMul2Hi          = 0x17bce35bdf69743c // a² mod 2¹²⁸
+	pcgMul2Lo          = 0x529ed9eb20e0ae99
+	pcgInc2Hi          = 0x4871bec9994273f8 // a·c + c mod 2¹²⁸
+	pcgInc2Lo          = 0xac1f8a1c3883459a
+	pcgCheapMul        = 0xda942042e4dd58b5
+)
+
+// pcgStep returns m·s + c mod 2¹²⁸ for the state s = (hi, lo).
+func pcgStep(hi, lo, mHi, mLo, cHi, cLo uint64) (uint64, uint64) {
+	h, l := bits.Mul64(lo, mLo)
+	h += hi*mLo + lo*mHi
+	l, k := bits.Add64(l, cLo, 0)
+	h, _ = bits.Add64(h, cHi, k)
+	return h, l
+}
+
+// pcgFloat64 is rand.Rand.Float64 of the PCG output of state (hi, lo) (DXSM).
+func pcgFloat64(hi, lo uint64) float64 {
+	hi ^= hi >> 32
+	hi *= pcgCheapMul
+	hi ^= hi >> 48
+	hi *= lo | 1
+	return float64(hi<<11>>11) / (1 << 53)
+}
+
+// fillUniforms writes the next len(u) Float64 draws of pcg into u, 1−u each under anti:
+// the values and the state after them are those of len(u) calls of rand.Rand.Float64
+// (TestFillUniformsMatchesPCG).
+func fillUniforms(pcg *rand.PCG, u []float64, anti bool) {
+	var buf [20]byte
+	b, _ := pcg.AppendBinary(buf[:0]) // "pcg:", hi, lo (big endian)
+	hi, lo := binary.BigEndian.Uint64(b[4:]), binary.BigEndian.Uint64(b[12:])
+	xh, xl := pcgStep(hi, lo, pcgMulHi, pcgMulLo, pcgIncHi, pcgIncLo) // state of draw 0
+	yh, yl := pcgStep(xh, xl, pcgMulHi, pcgMulLo, pcgIncHi, pcgIncLo) // state of draw 1
+	i := 0
+	for ; i+1 < len(u); i += 2 {
+		u[i], u[i+1] = pcgFloat64(xh, xl), pcgFloat64(yh, yl)
+		hi, lo = yh, yl
+		xh, xl = pcgStep(xh, xl, pcgMul2Hi, pcgMul2Lo, pcgInc2Hi, pcgInc2Lo)
+		yh, yl = pcgStep(yh, yl, pcgMul2Hi, pcgMul2Lo, pcgInc2Hi, pcgInc2Lo)
+	}
+	if i < len(u) {
+		u[i] = pcgFloat64(xh, xl)
+		hi, lo = xh, xl
+	}
+	if anti {
+		for i, x := range u {
+			u[i] = 1 - x
+		}
+	}
+	binary.BigEndian.PutUint64(b[4:], hi)
+	binary.BigEndian.PutUint64(b[12:], lo)
+	if err := pcg.UnmarshalBinary(b); err != nil {
+		panic(err) // the format AppendBinary just gave
+	}
+}
+
 // hasRefractory reports whether a neuron is in its refractory period (a period of one
 // step or less holds no neuron: see resetFired).
 func hasRefractory(ref []int32) bool {
@@ -405,6 +511,46 @@ func hasRefractory(ref []int32) bool {
 	}
 	return false
 }
+
+// drawGuard32 is drawGuard for the float32 probabilities of the hot path of stepScored
+// (sigmoidFast32 of the float32-rounded argument, within 1e-6 of the exact probability:
+// TestSigmoidFast32). A draw within it of the fast probability, about one in 10⁵, is
+// decided by the exact one, so the spikes are still those of the exact law; δ is computed
+// from the float32 probability (it is stored as float32).
+const drawGuard32 = 1e-5
+
+// sigmoidFast32 is 1/(1+e^{−x}) in float32, to within a few float32 ulps of 1: the
+// method of sigmoidFast with |x| clamped to 30 (σ(−30) < 1e-13), e^f by its degree-6
+// Taylor polynomial (relative error below 2e-7 with float32 rounding), every product
+// rounded to float32 explicitly (no fused multiply-add), so that sigmoids32 (score_*.go)
+// gets the same bits eight at a time.
+func sigmoidFast32(x float32) float32 {
+	a := min(math.Float32frombits(math.Float32bits(x)&^(1<<31)), 30)
+	y := float32(a * log2e32)
+	kf := float32(math.Floor(float64(y + 0.5)))
+	f := float32(float32(kf-y) * ln2f32)
+	e := float32(f * e6)
+	e = float32(f * (e + e5))
+	e = float32(f * (e + e4))
+	e = float32(f * (e + e3))
+	e = float32(f * (e + e2))
+	e = float32(f * (e + 1))
+	e += 1
+	e = float32(e * math.Float32frombits(math.Float32bits(magic32-kf)<<23)) // 2^{−k}
+	q := 1 / (1 + e)
+	if x < 0 {
+		return float32(e * q)
+	}
+	return q
+}
+
+// float32 constants of sigmoidFast32; the bits of magic32 − k, shifted left by 23, are
+// those of the float32 2^{−k} for integer 0 ≤ k ≤ 126.
+const (
+	log2e32, ln2f32    float32 = math.Log2E, math.Ln2
+	e2, e3, e4, e5, e6 float32 = 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720
+	magic32            float32 = 1<<23 + 127
+)
 
 // sigmoidFast is 1/(1+e^{−x}) to within 1e-12 (absolute): e^{−|x|} = 2^{−k}·e^{f} with
 // k = round(|x|·log2 e) (|x| clamped to 40, where the sigmoid is 0 or 1 to 5e-18),
@@ -619,6 +765,50 @@ func (m *Model) AccumScore(i int, grad []float32, ptr, ids []int32, lambda []flo
 	}
 }
 
+// maxMergeSteps bounds the steps byNeuron walks (its cursors live on the stack); below
+// minMergeRow targets per row, rows are too short for the neuron-major walk to pay for
+// its merge of the steps.
+const maxMergeSteps, minMergeRow = 64, 64
+
+// byNeuron calls f(j, t) for every spike of a neuron j in [lo, hi) at step t, spikes
+// ids[ptr[t]:ptr[t+1]], neuron by neuron (ascending j) and for one neuron in step order,
+// and returns true; when a step's ids are not strictly increasing or there are more than
+// maxMergeSteps steps it returns false without calling f.
+func byNeuron(ptr, ids []int32, lo, hi int32, f func(j int32, t int)) bool {
+	steps := len(ptr) - 1
+	if steps > maxMergeSteps {
+		return false
+	}
+	var cur, end [maxMergeSteps]int32
+	for t := range steps {
+		a, b := ptr[t], ptr[t+1]
+		for k := a + 1; k < b; k++ {
+			if ids[k] <= ids[k-1] {
+				return false
+			}
+		}
+		k, _ := slices.BinarySearch(ids[a:b], lo)
+		cur[t], end[t] = a+int32(k), b
+	}
+	for {
+		j := hi
+		for t := range steps {
+			if c := cur[t]; c < end[t] && ids[c] < j {
+				j = ids[c]
+			}
+		}
+		if j >= hi {
+			return true
+		}
+		for t := range steps {
+			if c := cur[t]; c < end[t] && ids[c] == j {
+				f(j, t)
+				cur[t]++
+			}
+		}
+	}
+}
+
 // AccumScoreValues is AccumScore for an input of values instead of spikes, the same at every
 // step (direct current): grad[k] += x_j·lamSum_{cols[k]} for rows j in [lo, hi), with lamSum
 // the sum of λ over the steps.
@@ -640,24 +830,31 @@ func (m *Model) AccumScoreValues(i int, grad, x, lamSum []float32, lo, hi int32)
 // Drive adds to dst (steps × n_dst, steps = len(ptr)−1) the input that projection i
 // delivers at each step from presynaptic spikes ids[ptr[t]:ptr[t+1]]: the rows the engine
 // would add to the targets' synaptic variable, computed once to be shared by Runs
-// (see [Run.SetDrive]).
+// (see [Run.SetDrive]). When every step's ids are increasing, the spikes are walked neuron
+// by neuron (byNeuron: a weight row is read once for all its spikes); each entry of dst
+// still gets its terms in the order of the step's ids, so the bits are those of the
+// step-by-step walk.
 func (m *Model) Drive(i int, dst []float32, ptr, ids []int32) {
 	p := &m.projs[i]
 	n := m.Pops[p.dst].Size
-	for t := range len(ptr) - 1 {
+	add := func(j int32, t int) {
 		row := dst[t*n : (t+1)*n]
+		k0, k1 := p.rowPtr[j], p.rowPtr[j+1]
+		switch {
+		case p.w == nil:
+			addConst(row, p.cols[k0:k1], p.w0)
+		case p.dense:
+			addVec(row, p.w[k0:k1])
+		default:
+			addRow(row, p.cols[k0:k1], p.w[k0:k1])
+		}
+	}
+	if n >= minMergeRow && byNeuron(ptr, ids, 0, math.MaxInt32, add) {
+		return
+	}
+	for t := range len(ptr) - 1 {
 		for _, j := range ids[ptr[t]:ptr[t+1]] {
-			k0, k1 := p.rowPtr[j], p.rowPtr[j+1]
-			w := p.w0
-			if p.w != nil {
-				if p.dense {
-					addVec(row, p.w[k0:k1])
-					continue
-				}
-				addRow(row, p.cols[k0:k1], p.w[k0:k1])
-				continue
-			}
-			addConst(row, p.cols[k0:k1], w)
+			add(j, t)
 		}
 	}
 }

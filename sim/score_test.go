@@ -454,18 +454,190 @@ func TestSigmoidFast(t *testing.T) {
 	assert.True(t, math.IsNaN(sigmoidFast(math.NaN())))
 }
 
+// TestSigmoidFast32: the float32 sigmoid of the float32-rounded argument is within 1e-6
+// of the exact probability everywhere, well inside drawGuard32, so that every decision of
+// the hot path is the exact law's.
+func TestSigmoidFast32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	worst := 0.0
+	check := func(x float64) {
+		worst = math.Max(worst, math.Abs(float64(sigmoidFast32(float32(x)))-neuron.Sigmoid(x)))
+	}
+	for x := -60.0; x <= 60; x += 1e-3 {
+		check(x)
+	}
+	for range 200000 {
+		check(rng.NormFloat64() * 10)
+	}
+	check(math.Inf(1))
+	check(math.Inf(-1))
+	t.Logf("worst error %.3g", worst)
+	assert.Less(t, worst, 1e-6)
+	assert.Less(t, 1e-6, drawGuard32/5)
+}
+
 // TestSigmoidsMatchScalar: the batched sigmoid (AVX2 in the simd build) gives the bits of
 // the scalar one.
 func TestSigmoidsMatchScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	x := make([]float64, 1003)
+	x := make([]float32, 1003)
 	for i := range x {
-		x[i] = rng.NormFloat64() * 15
+		x[i] = float32(rng.NormFloat64() * 15)
 	}
-	x[0], x[1], x[2], x[3] = 0, math.Copysign(0, -1), 40, -1e6
-	y := append([]float64(nil), x...)
-	sigmoids(y)
+	x[0], x[1], x[2], x[3], x[4] = 0, float32(math.Copysign(0, -1)), 30, -1e6, float32(math.Inf(1))
+	y := append([]float32(nil), x...)
+	sigmoids32(y)
 	for i := range x {
-		require.Equal(t, math.Float64bits(sigmoidFast(x[i])), math.Float64bits(y[i]), "x = %v", x[i])
+		require.Equal(t, math.Float32bits(sigmoidFast32(x[i])), math.Float32bits(y[i]), "x = %v", x[i])
+	}
+}
+
+// TestFillUniformsMatchesPCG: the bulk draws are the Float64 draws of the population's
+// rand.PCG, in order, and leave the stream where those draws leave it.
+func TestFillUniformsMatchesPCG(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 4, 7, 500, 501} {
+		for _, anti := range []bool{false, true} {
+			ref := rand.New(rand.NewPCG(uint64(n)+3, 77))
+			pcg := rand.NewPCG(uint64(n)+3, 77)
+			u := make([]float64, n)
+			fillUniforms(pcg, u, anti)
+			for i := range u {
+				want := ref.Float64()
+				if anti {
+					want = 1 - want
+				}
+				require.Equal(t, math.Float64bits(want), math.Float64bits(u[i]), "n %d anti %v draw %d", n, anti, i)
+			}
+			assert.Equal(t, ref.Uint64(), pcg.Uint64(), "stream after %d draws", n)
+		}
+	}
+}
+
+// TestIntegrateCuBaMatchesScalar: the batched integration (AVX in the simd build) gives
+// the bits of the scalar loop.
+func TestIntegrateCuBaMatchesScalar(t *testing.T) {
+	p, err := neuron.NewPropagator(snn.ModelCuBaLIF, trainParams(0.2), 1)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{1, 3, 4, 5, 8, 13, 500} {
+		v, ge, gi := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range v {
+			v[i], ge[i], gi[i] = float32(rng.NormFloat64()), float32(rng.ExpFloat64()), float32(rng.ExpFloat64())
+		}
+		v2, ge2, gi2 := append([]float32(nil), v...), append([]float32(nil), ge...), append([]float32(nil), gi...)
+		px, px2 := make([]float32, n), make([]float32, n)
+		integrateCuBa(&p, v, ge, gi, px, 1, 5)
+		integrateCuBaScalar(&p, v2, ge2, gi2, px2, 1, 5)
+		require.Equal(t, v2, v)
+		require.Equal(t, ge2, ge)
+		require.Equal(t, gi2, gi)
+		require.Equal(t, px2, px)
+	}
+}
+
+// TestDecideRangeMatchesScalar: the batched decisions (AVX2 in the simd build) give the
+// spikes and δ bits of the scalar loop, including blocks where a draw falls within the
+// guard and the exact probability decides.
+func TestDecideRangeMatchesScalar(t *testing.T) {
+	esc := neuron.Escape{Theta: 1, Beta: 0.2}
+	inv := 1 / esc.Beta
+	rng := rand.New(rand.NewPCG(10, 11))
+	for _, n := range []int{1, 3, 4, 6, 9, 64, 503} {
+		for _, withScore := range []bool{true, false} {
+			v := make([]float32, n)
+			px, u := make([]float32, n), make([]float64, n)
+			for i := range v {
+				v[i] = float32(1 + rng.NormFloat64()*0.5)
+				px[i] = sigmoidFast32(float32((float64(v[i]) - esc.Theta) * inv))
+				u[i] = rng.Float64()
+				if i%5 == 2 { // inside the guard, on either side
+					u[i] = esc.P(float64(v[i])) + (rng.Float64()-0.5)*1e-6
+				}
+			}
+			var s1, s2 []float32
+			if withScore {
+				s1, s2 = make([]float32, n), make([]float32, n)
+			}
+			o1, o2 := make([]int32, n), make([]int32, n)
+			w1 := decideRange(o1, v, px, u, s1, esc, inv)
+			w2 := decideScalar(o2, 0, 0, n, v, px, u, s2, esc, inv)
+			require.Equal(t, o2[:w2], o1[:w1], "n %d", n)
+			require.Equal(t, s2, s1, "n %d", n)
+			for i := range v { // the exact law decides
+				p := esc.P(float64(v[i]))
+				fired := false
+				for _, j := range o1[:w1] {
+					fired = fired || int(j) == i
+				}
+				assert.Equal(t, u[i] < p, fired, "neuron %d", i)
+			}
+		}
+	}
+}
+
+// TestNeuronMajorMatchesStepMajor: Drive walks sorted spikes neuron by neuron; its result
+// is the bits of the plain step-by-step sum, for sparse, dense and single-weight
+// projections, and for unsorted spikes (the fallback). AccumScore, whole and split over
+// rows, is checked against the same step-by-step sum.
+func TestNeuronMajorMatchesStepMajor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	const steps = 20
+	m, err := Compile(scoreNet(40, 70, 66, 0.3), 3)
+	require.NoError(t, err)
+	for _, name := range []string{"ih", "io", "ho"} {
+		pi := m.ProjectionIndex(name)
+		info := m.Projection(pi)
+		n, nSrc := m.Pops[info.Dst].Size, int32(m.Pops[info.Src].Size)
+		ptr, ids := randomSpikes(rng, int(nSrc), steps, 0.3)
+		shuffled := append([]int32(nil), ids...)
+		for tt := range steps {
+			s := shuffled[ptr[tt]:ptr[tt+1]]
+			rng.Shuffle(len(s), func(a, b int) { s[a], s[b] = s[b], s[a] })
+		}
+		for _, perSynapse := range []bool{false, true} {
+			if perSynapse {
+				for k, w := range m.Weights(pi) {
+					m.Weights(pi)[k] = w + float32(rng.NormFloat64())
+				}
+			}
+			w := m.projs[pi].w
+			for _, sp := range [][]int32{ids, shuffled} {
+				// Drive against the step-major sum in each step's id order.
+				got, want := make([]float32, steps*n), make([]float32, steps*n)
+				m.Drive(pi, got, ptr, sp)
+				for tt := range steps {
+					for _, j := range sp[ptr[tt]:ptr[tt+1]] {
+						for k := info.RowPtr[j]; k < info.RowPtr[j+1]; k++ {
+							wk := m.projs[pi].w0
+							if w != nil {
+								wk = w[k]
+							}
+							want[tt*n+int(info.Cols[k])] += wk
+						}
+					}
+				}
+				require.Equal(t, want, got, "drive %s per-synapse %v", name, perSynapse)
+				// AccumScore, whole and split, against the step-major sum.
+				lam := make([]float32, steps*n)
+				for k := range lam {
+					lam[k] = float32(rng.NormFloat64())
+				}
+				wantG := make([]float32, len(info.Cols))
+				for tt := range steps {
+					for _, j := range sp[ptr[tt]:ptr[tt+1]] {
+						for k := info.RowPtr[j]; k < info.RowPtr[j+1]; k++ {
+							wantG[k] += lam[tt*n+int(info.Cols[k])]
+						}
+					}
+				}
+				whole, split := make([]float32, len(info.Cols)), make([]float32, len(info.Cols))
+				m.AccumScore(pi, whole, ptr, sp, lam, 0, nSrc)
+				for lo := int32(0); lo < nSrc; lo += 7 {
+					m.AccumScore(pi, split, ptr, sp, lam, lo, min(lo+7, nSrc))
+				}
+				require.Equal(t, wantG, whole, "score %s", name)
+				require.Equal(t, wantG, split, "score %s split", name)
+			}
+		}
 	}
 }
