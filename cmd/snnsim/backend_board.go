@@ -61,8 +61,10 @@ func wrapBoardBackend(a *App, c *cobra.Command) {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		switch backend {
 		case "sim":
-			if cmd.Flags().Changed("board") || cmd.Flags().Changed("mismatch") {
-				return badInput(errors.New("--board and --mismatch need --backend board"))
+			for _, name := range []string{"board", "mismatch", "units", "faults", "spi-clock"} {
+				if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+					return badInput(fmt.Errorf("--%s needs --backend board", name))
+				}
 			}
 			return orig(cmd, args)
 		case "board":

@@ -117,6 +117,21 @@ func TestQuantize(t *testing.T) {
 	assert.InDelta(t, c0.C, q.Coef[0].C, 1e-6)
 }
 
+// TestQuantizeRefusesNaN: a diverged model (a NaN weight) is an error, not garbage int8
+// weights on the board.
+func TestQuantizeRefusesNaN(t *testing.T) {
+	m, err := learn.New(tinyConfig([]int{16, 12, 4}, 10), 1)
+	require.NoError(t, err)
+	q, err := Quantize(m, Options{})
+	require.NoError(t, err)
+	m.Weights(1)[3] = float32(math.NaN())
+	err = q.Requantize(m)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "projection 2 has a NaN weight")
+	_, err = Quantize(m, Options{})
+	require.Error(t, err)
+}
+
 func TestCheckFit(t *testing.T) {
 	c := learn.DefaultConfig([]int{784, 500, 10}, 25)
 	err := CheckFit(&c, 256, 256)

@@ -177,7 +177,9 @@ func (t *Trainer) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats,
 		panic(fmt.Sprintf("deploy: Grad: %d rows need %d inputs and %d labels", rows, rows*in, rows))
 	}
 	t0 := time.Now()
-	t.q.Requantize(m)
+	if err := t.q.Requantize(m); err != nil {
+		return lr.Stats{}, err
+	}
 	if t.reprogram {
 		if err := t.r.Program(t.ctx, t.q.Fixed); err != nil {
 			return lr.Stats{}, err
@@ -324,15 +326,12 @@ func (t *Trainer) Delta(k, pop int) []float32 { return t.delta[k][pop] }
 
 // setPhase makes the neurons of population pop fire stochastically and every other
 // neuron by threshold (pop 0: all by threshold; pop −1: the full model) and writes the
-// parameter words to the runner.
+// parameter words to the runner, so that the board always holds what Quantized says.
 func (t *Trainer) setPhase(pop int) error {
 	fm := t.q.Fixed
 	for i := range fm.Params {
 		l, _ := t.q.Layer(i)
 		fm.Params[i].Stochastic = t.stoch[i] && (pop < 0 || l == pop)
-	}
-	if pop < 0 {
-		return nil
 	}
 	return t.r.WriteParams(t.ctx, fm)
 }

@@ -168,12 +168,6 @@ func Quantize(m *learn.Model, opt Options) (*Quantized, error) {
 	dI := ShiftForTau(c.TauS, c.DT)
 	am, as := math.Exp(-c.DT/c.TauM), math.Exp(-c.DT/c.TauS)
 	amx, asx := 1-math.Ldexp(1, -int(dV)), 1-math.Ldexp(1, -int(dI))
-	if dV == 0 {
-		amx = 0
-	}
-	if dI == 0 {
-		asx = 0
-	}
 	coup := neuron.Coupling(c.TauM, c.TauS, c.DT)
 	gain := opt.Units * coup * (1 - asx) * (1 - amx) / ((1 - as) * (1 - am))
 	for l := 1; l <= L; l++ {
@@ -224,7 +218,9 @@ func Quantize(m *learn.Model, opt Options) (*Quantized, error) {
 		}
 	}
 	q.Fixed = fm
-	q.Requantize(m)
+	if err := q.Requantize(m); err != nil {
+		return nil, err
+	}
 	if err := fm.Validate(); err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
@@ -240,8 +236,9 @@ func srcRow(q *Quantized, axons, l, j int) int {
 }
 
 // Requantize writes m's current float weights into q's int8 weights and shifts (the
-// layout is unchanged), choosing each projection's shift afresh.
-func (q *Quantized) Requantize(m *learn.Model) {
+// layout is unchanged), choosing each projection's shift afresh. A NaN weight (a
+// diverged training) is an error: nothing sensible can be written to the board.
+func (q *Quantized) Requantize(m *learn.Model) error {
 	fm := q.Fixed
 	a := q.Sizes[0]
 	q.Saturated = 0
@@ -251,6 +248,9 @@ func (q *Quantized) Requantize(m *learn.Model) {
 		mx := 0.0
 		for _, v := range w {
 			mx = max(mx, math.Abs(float64(v)*g))
+		}
+		if math.IsNaN(mx) {
+			return fmt.Errorf("deploy: projection %d has a NaN weight", l+1)
 		}
 		sh := uint8(0)
 		for sh < 15 && mx/math.Ldexp(1, int(sh)) > 127.5 {
@@ -271,6 +271,7 @@ func (q *Quantized) Requantize(m *learn.Model) {
 			}
 		}
 	}
+	return nil
 }
 
 // Layer returns the population (1..L) of fixed-model neuron i and its local index.

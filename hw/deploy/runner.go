@@ -34,13 +34,16 @@ type SimRunner struct {
 	run *sim.FixedRun
 }
 
-// Program copies m (the copy's weights are its own).
+// Program copies m: the weights and neuron parameters of the copy are its own, so that
+// the caller's later changes reach it only through WriteWeights and WriteParams, as on a
+// board. (Connectivity and groups are shared: they never change after Program.)
 func (s *SimRunner) Program(_ context.Context, m *sim.FixedModel) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("deploy: %w", err)
 	}
 	s.m = *m
 	s.m.W = slices.Clone(m.W)
+	s.m.Params = slices.Clone(m.Params)
 	s.run = s.m.NewRun()
 	return nil
 }
@@ -101,7 +104,7 @@ type BoardRunner struct {
 	m *sim.FixedModel
 	// Verify makes Program read every written memory back and compare it.
 	Verify bool
-	// BytesWritten counts the weight bytes written by WriteWeights.
+	// BytesWritten counts the bytes written by WriteWeights and WriteParams.
 	BytesWritten int64
 }
 
