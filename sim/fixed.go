@@ -239,11 +239,11 @@ func CompileFixed(net *snn.Network, seed uint64, opt FixedOptions) (*FixedModel,
 		span := max(math.Abs(par.VThresh-par.VRest), math.Abs(par.VThresh-par.VReset), 1e-3)
 		s := opt.ThetaUnits / span
 		fp.Scale = s
-		dV := decayShift(math.Exp(-net.DT / par.TauM))
+		dV := DecayShift(math.Exp(-net.DT / par.TauM))
 		fpar := neuron.FixedParams{
-			Theta:  sat16f((par.VThresh - par.VRest) * s),
-			Reset:  sat16f((par.VThresh - par.VReset) * s),
-			Bias:   sat16f(par.Bias * s / math.Ldexp(1, int(dV))),
+			Theta:  Sat16((par.VThresh - par.VRest) * s),
+			Reset:  Sat16((par.VThresh - par.VReset) * s),
+			Bias:   Sat16(par.Bias * s / math.Ldexp(1, int(dV))),
 			DecayV: dV, Group: fp.Group, Output: true,
 		}
 		// DC gain: a constant input rate must give the float engine's mean membrane.
@@ -252,7 +252,7 @@ func CompileFixed(net *snn.Network, seed uint64, opt FixedOptions) (*FixedModel,
 		if p.Model == snn.ModelLIF {
 			gain[i] = [2]float64{dc, dc}
 		} else {
-			dI := decayShift(math.Exp(-net.DT / par.TauE))
+			dI := DecayShift(math.Exp(-net.DT / par.TauE))
 			fpar.DecayI = dI
 			for r, tau := range []float64{par.TauE, par.TauI} {
 				as := math.Exp(-net.DT / tau)
@@ -277,7 +277,7 @@ func CompileFixed(net *snn.Network, seed uint64, opt FixedOptions) (*FixedModel,
 		v := make([]float32, fp.Size)
 		initV(v, p.InitV, par.VRest, rng)
 		for k, x := range v {
-			m.Init[fp.First+k].U = sat16f((float64(x) - par.VRest) * s)
+			m.Init[fp.First+k].U = Sat16((float64(x) - par.VRest) * s)
 		}
 	}
 	type syn struct {
@@ -364,9 +364,10 @@ func CompileFixed(net *snn.Network, seed uint64, opt FixedOptions) (*FixedModel,
 	return m, nil
 }
 
-// decayShift returns the right shift d in 0..15 whose decay 1 − 2^−d is closest to a in
-// the log domain: round(−log2(1 − a)).
-func decayShift(a float64) uint8 {
+// DecayShift returns the right shift d in 0..15 whose decay 1 − 2^−d is closest to a in
+// the log domain: round(−log2(1 − a)). The board's time constant for d is
+// τ = −dt / ln(1 − 2^−d).
+func DecayShift(a float64) uint8 {
 	if !(a > 0) {
 		return 0
 	}
@@ -374,7 +375,8 @@ func decayShift(a float64) uint8 {
 	return uint8(min(max(d, 0), 15))
 }
 
-func sat16f(x float64) int16 {
+// Sat16 rounds x to the nearest integer and clamps it to the int16 range.
+func Sat16(x float64) int16 {
 	return int16(min(max(math.Round(x), math.MinInt16), math.MaxInt16))
 }
 

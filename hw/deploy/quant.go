@@ -21,14 +21,7 @@ var ErrNoFit = errors.New("model does not fit the board")
 
 // ShiftForTau returns the decay shift d (0..15) whose per-tick decay 1 − 2^−d is closest,
 // in the log domain, to the float decay e^{−dt/τ}: d = round(−log2(1 − e^{−dt/τ})).
-func ShiftForTau(tau, dt float64) uint8 {
-	a := math.Exp(-dt / tau)
-	if !(a > 0) {
-		return 0
-	}
-	d := math.Round(-math.Log2(1 - a))
-	return uint8(min(max(d, 0), 15))
-}
+func ShiftForTau(tau, dt float64) uint8 { return sim.DecayShift(math.Exp(-dt / tau)) }
 
 // TauForShift returns the time constant that a decay shift d implements exactly at step
 // dt: τ = −dt / ln(1 − 2^−d) (0 for d = 0: no memory).
@@ -179,7 +172,7 @@ func Quantize(m *learn.Model, opt Options) (*Quantized, error) {
 		q.Beta[l] = beta
 		g := uint8(l)
 		fm.Pops = append(fm.Pops, sim.FixedPop{Name: name, First: q.First[l], Size: c.Sizes[l], Group: g, Scale: opt.Units})
-		p := neuron.FixedParams{Theta: sat16(opt.Units), Reset: sat16(opt.Units), DecayI: dI, DecayV: dV, Group: g,
+		p := neuron.FixedParams{Theta: sim.Sat16(opt.Units), Reset: sim.Sat16(opt.Units), DecayI: dI, DecayV: dV, Group: g,
 			Output: !opt.ReadoutOnly || l == L}
 		if opt.Stochastic && beta > 0 {
 			p.Stochastic = true
@@ -282,8 +275,4 @@ func (q *Quantized) Layer(i int) (int, int) {
 		}
 	}
 	panic(fmt.Sprintf("deploy: neuron %d out of range", i))
-}
-
-func sat16(x float64) int16 {
-	return int16(min(max(math.Round(x), math.MinInt16), math.MaxInt16))
 }
