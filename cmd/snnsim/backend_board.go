@@ -95,7 +95,7 @@ func runEvalBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, path string) e
 	if format != "text" && format != "json" {
 		return badInput(fmt.Errorf("eval: --format %q (want text or json)", format))
 	}
-	mf, err := learn.Load(path)
+	f, err := learn.Load(path)
 	if err != nil {
 		return badInput(err)
 	}
@@ -104,10 +104,10 @@ func runEvalBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, path string) e
 		return err
 	}
 	defer b.Close()
-	if err := checkFit(mf.Model, b); err != nil {
+	if err := checkFit(f.Model, b); err != nil {
 		return err
 	}
-	f, data, x, y, n, err := loadSNN(path, data, dataDir, maxTest)
+	data, x, y, n, err := snnTestData(f, data, dataDir, maxTest)
 	if err != nil {
 		return err
 	}

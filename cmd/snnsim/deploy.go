@@ -139,7 +139,7 @@ A model that does not fit the board (CAPS register: neurons, axons) or cannot ru
 				return badInput(fmt.Errorf("deploy: %s is not a spiking model file (snnsim train --model snn)", args[0]))
 			}
 			// Refuse a model that does not fit before loading any data.
-			mf, err := learn.Load(args[0])
+			f, err := learn.Load(args[0])
 			if err != nil {
 				return badInput(err)
 			}
@@ -148,10 +148,10 @@ A model that does not fit the board (CAPS register: neurons, axons) or cannot ru
 				return err
 			}
 			defer b.Close()
-			if err := checkFit(mf.Model, b); err != nil {
+			if err := checkFit(f.Model, b); err != nil {
 				return err
 			}
-			f, data, x, y, n, err := loadSNN(args[0], data, dataDir, maxTest)
+			data, x, y, n, err := snnTestData(f, data, dataDir, maxTest)
 			if err != nil {
 				return err
 			}

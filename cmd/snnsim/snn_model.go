@@ -341,6 +341,16 @@ func loadSNN(path, data, dataDir string, maxTest int) (*learn.File, string, []fl
 	if err != nil {
 		return nil, "", nil, nil, 0, badInput(err)
 	}
+	data, x, y, n, err := snnTestData(f, data, dataDir, maxTest)
+	if err != nil {
+		return nil, "", nil, nil, 0, err
+	}
+	return f, data, x, y, n, nil
+}
+
+// snnTestData loads the test set of a spiking model (data, or the one it was trained on)
+// and checks that it fits the model.
+func snnTestData(f *learn.File, data, dataDir string, maxTest int) (string, []float32, []uint8, int, error) {
 	if data == "" {
 		data = f.Info.Data
 	}
@@ -349,12 +359,12 @@ func loadSNN(path, data, dataDir string, maxTest int) (*learn.File, string, []fl
 	}
 	_, test, err := loadData(data, dataDir, 1, maxTest)
 	if err != nil {
-		return nil, "", nil, nil, 0, err
+		return "", nil, nil, 0, err
 	}
 	if test.Dim != f.Model.In() || test.Classes != f.Model.Classes() {
-		return nil, "", nil, nil, 0, badInput(fmt.Errorf("model %v does not fit %s (%d inputs, %d classes)", f.Model.Cfg.Sizes, data, test.Dim, test.Classes))
+		return "", nil, nil, 0, badInput(fmt.Errorf("model %v does not fit %s (%d inputs, %d classes)", f.Model.Cfg.Sizes, data, test.Dim, test.Classes))
 	}
-	return f, data, test.X, test.Y, test.N, nil
+	return data, test.X, test.Y, test.N, nil
 }
 
 func runEvalSNN(cmd *cobra.Command, a *App, path string) error {
