@@ -358,3 +358,46 @@ func TestLoopGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopInvalidate: after something else has programmed the board (an evaluation
+// between epochs), Invalidate makes the next Grad program the training model again, so
+// the gradient is the one a fresh trainer computes; without it the gradient is wrong.
+func TestLoopInvalidate(t *testing.T) {
+	ctx := context.Background()
+	m, err := learn.New(tinyConfig([]int{16, 20, 4}, 15), 5)
+	require.NoError(t, err)
+	other, err := learn.New(tinyConfig([]int{16, 20, 4}, 15), 9)
+	require.NoError(t, err)
+	qo, err := Quantize(other, Options{Seed: 1})
+	require.NoError(t, err)
+	x, y := toyData(8, 6)
+	grads := func() [][]float32 {
+		var g [][]float32
+		for _, p := range m.Params() {
+			g = append(g, slices.Clone(p.Grad))
+		}
+		return g
+	}
+	gradAfterOther := func(invalidate bool) [][]float32 {
+		r := &BoardRunner{B: openEmu(t, board.Config{})}
+		tr, err := NewTrainer(ctx, m, r, LoopConfig{Copies: 4, Seed: 1})
+		require.NoError(t, err)
+		_, err = tr.Grad(x, y, 8, 0)
+		require.NoError(t, err)
+		require.NoError(t, r.Program(ctx, qo.Fixed))
+		if invalidate {
+			tr.Invalidate()
+		}
+		_, err = tr.Grad(x, y, 8, 1)
+		require.NoError(t, err)
+		return grads()
+	}
+	r := &BoardRunner{B: openEmu(t, board.Config{})}
+	fresh, err := NewTrainer(ctx, m, r, LoopConfig{Copies: 4, Seed: 1})
+	require.NoError(t, err)
+	_, err = fresh.Grad(x, y, 8, 1)
+	require.NoError(t, err)
+	want := grads()
+	assert.Equal(t, want, gradAfterOther(true))
+	assert.NotEqual(t, want, gradAfterOther(false), "the control: the other model's weights stay on the board")
+}
