@@ -240,25 +240,14 @@ func (t *Trainer) sample(x []float32, y, n, B int, step uint64, params []lr.Para
 		t.loss[k] = float64(t.score(k, y))
 		total += t.loss[k]
 	}
-	// Leave-one-out baseline, c_k = (L_k − b_k)/(B·K).
-	norm := 1 / float64(B*K)
-	for k := range K {
-		b := (total - t.loss[k]) / float64(K-1)
-		t.c[k] = float32((t.loss[k] - b) * norm)
-	}
+	t.centre(K, total, 1/float64(B*K))
 	// Layer 1: the input is the same in every copy, one product Σ_k c_k δ_k.
 	for l := range L {
 		pop := l + 1
 		N := m.Cfg.Sizes[pop]
 		lam := t.lam[:T*N]
 		if l == 0 {
-			clear(lam)
-			for k := range K {
-				ck := t.c[k]
-				for i, d := range t.delta[k][pop] {
-					lam[i] += ck * d
-				}
-			}
+			t.collapse(lam, K, pop)
 			sim.BackFilter(lam, lam, t.a, T, N, q.Coef[l])
 			m.Sim.AccumScore(l, params[l].Grad, ptr, ids, lam, 0, int32(m.Cfg.Sizes[l]))
 			continue
@@ -413,15 +402,8 @@ func (t *Trainer) gradLayerWise(x []float32, y []uint8, rows int, step uint64, p
 				t.stats.Host += time.Since(h0)
 			}
 			h0 := time.Now()
-			norm := 1 / float64(rows*K)
-			clear(lam)
-			for k := range K {
-				b := (total - t.loss[k]) / float64(K-1)
-				ck := float32((t.loss[k] - b) * norm)
-				for i, d := range t.delta[k][pop] {
-					lam[i] += ck * d
-				}
-			}
+			t.centre(K, total, 1/float64(rows*K))
+			t.collapse(lam, K, pop)
 			sim.BackFilter(lam, lam, t.a, T, N, q.Coef[pop-1])
 			ptr, ids := t.lwPtr[n], t.lwIDs[n]
 			if pop > 1 {
@@ -436,4 +418,25 @@ func (t *Trainer) gradLayerWise(x []float32, y []uint8, rows int, step uint64, p
 	t.stats.Samples += rows
 	st.Loss /= float64(rows * K * L)
 	return st, nil
+}
+
+// centre sets the copies' coefficients c_k = (L_k − b_k)·norm, b_k the mean loss of the
+// sample's other copies (leave-one-out), from t.loss and their sum total.
+func (t *Trainer) centre(K int, total, norm float64) {
+	for k := range K {
+		b := (total - t.loss[k]) / float64(K-1)
+		t.c[k] = float32((t.loss[k] - b) * norm)
+	}
+}
+
+// collapse writes Σ_k c_k δ_k of population pop into lam: the score of a layer whose
+// input is the same in every copy needs one product instead of K.
+func (t *Trainer) collapse(lam []float32, K, pop int) {
+	clear(lam)
+	for k := range K {
+		ck := t.c[k]
+		for i, d := range t.delta[k][pop] {
+			lam[i] += ck * d
+		}
+	}
 }
