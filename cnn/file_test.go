@@ -3,13 +3,13 @@ package cnn
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snnsim/snnsim/internal/nncore/nncoretest"
 	"github.com/snnsim/snnsim/lr"
 	"github.com/snnsim/snnsim/mlp"
 	"github.com/snnsim/snnsim/optim"
@@ -73,20 +73,15 @@ func TestFileRoundTrip(t *testing.T) {
 // TestGolden freezes the layout: testdata/tiny.snnm must decode, and encoding its model
 // again must give the same bytes (go test -run Golden -update rewrites it).
 func TestGolden(t *testing.T) {
-	path := filepath.Join("testdata", "tiny.snnm")
 	b, err := marshal(tinyFile(t))
 	require.NoError(t, err)
-	if *update {
-		require.NoError(t, os.WriteFile(path, b, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(want, b), "encoding changed; rerun with -update only with a format version bump")
-	f, err := Decode(want)
-	require.NoError(t, err)
-	again, err := marshal(f)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(want, again), "decode then encode must be stable")
+	nncoretest.Golden(t, filepath.Join("testdata", "tiny.snnm"), *update, b, func(want []byte) ([]byte, error) {
+		f, err := Decode(want)
+		if err != nil {
+			return nil, err
+		}
+		return marshal(f)
+	})
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -3,13 +3,13 @@ package rnn
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snnsim/snnsim/internal/nncore/nncoretest"
 	"github.com/snnsim/snnsim/lr"
 	"github.com/snnsim/snnsim/mlp"
 	"github.com/snnsim/snnsim/optim"
@@ -71,20 +71,15 @@ func TestFileRoundTrip(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	path := filepath.Join("testdata", "tiny.snnm")
 	b, err := encode(tinyFile(t))
 	require.NoError(t, err)
-	if *update {
-		require.NoError(t, os.WriteFile(path, b, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(want, b), "encoding changed; rerun with -update only with a format version bump")
-	f, err := Decode(want)
-	require.NoError(t, err)
-	again, err := encode(f)
-	require.NoError(t, err)
-	assert.True(t, bytes.Equal(want, again))
+	nncoretest.Golden(t, filepath.Join("testdata", "tiny.snnm"), *update, b, func(want []byte) ([]byte, error) {
+		f, err := Decode(want)
+		if err != nil {
+			return nil, err
+		}
+		return encode(f)
+	})
 }
 
 func TestDecodeErrors(t *testing.T) {
