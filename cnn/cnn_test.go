@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snnsim/snnsim/internal/nncore/nncoretest"
 	"github.com/snnsim/snnsim/lr"
 	"github.com/snnsim/snnsim/mlp"
 )
@@ -245,71 +246,30 @@ func TestLRUnbiased(t *testing.T) {
 	y := []uint8{0, 1, 2, 1}
 	m.Prepare()
 	params := m.Params()
-	P := 0
-	for _, p := range params {
-		P += len(p.Value)
-	}
-	flat := func() []float64 {
-		v := make([]float64, 0, P)
-		for _, p := range params {
-			for _, g := range p.Grad {
-				v = append(v, float64(g))
-			}
-		}
-		return v
-	}
-	type moments struct{ sum, sq []float64 }
-	acc := func(mo *moments, v []float64) {
-		if mo.sum == nil {
-			mo.sum, mo.sq = make([]float64, P), make([]float64, P)
-		}
-		for i, g := range v {
-			mo.sum[i] += g
-			mo.sq[i] += g * g
-		}
-	}
 	const nLR, nPW = 2000, 4000
-	var lrM, pwM moments
+	var lrM, pwM nncoretest.Moments
 	est, err := lr.NewEstimator(m.Stages(), mlp.CrossEntropy, lr.Config{Copies: 8, Seed: 42, Workers: 1})
 	require.NoError(t, err)
 	for s := range nLR {
 		_, err := est.Grad(x, y, rows, uint64(s))
 		require.NoError(t, err)
-		acc(&lrM, flat())
+		lrM.AddGrads(params)
 	}
 	bp, err := NewBP(m)
 	require.NoError(t, err)
 	for s := range nPW {
 		bp.Pathwise(x, y, rows, m.Noise(rows, uint64(1000+s)))
-		acc(&pwM, flat())
+		pwM.AddGrads(params)
 	}
 	bp.Grad(x, y, rows, 0)
-	clean := flat()
-	z2 := func(ref func(i int) (float64, float64)) (mean, maxAbs float64) {
-		n := 0
-		for i := range P {
-			mu := lrM.sum[i] / nLR
-			v := (lrM.sq[i]/nLR - mu*mu) / nLR
-			rm, rv := ref(i)
-			if v+rv == 0 {
-				continue
-			}
-			z := (mu - rm) / math.Sqrt(v+rv)
-			mean += z * z
-			maxAbs = max(maxAbs, math.Abs(z))
-			n++
-		}
-		return mean / float64(n), maxAbs
-	}
-	mean, maxZ := z2(func(i int) (float64, float64) {
-		mu := pwM.sum[i] / nPW
-		return mu, (pwM.sq[i]/nPW - mu*mu) / nPW
-	})
-	t.Logf("LR vs pathwise over %d parameters: mean z² %.3f, max |z| %.2f", P, mean, maxZ)
+	var clean nncoretest.Moments
+	clean.AddGrads(params)
+	mean, maxZ := nncoretest.ZStat(&lrM, pwM.Ref)
+	t.Logf("LR vs pathwise over %d parameters: mean z² %.3f, max |z| %.2f", len(lrM.Sum), mean, maxZ)
 	assert.Less(t, mean, 1.5)
 	assert.Greater(t, mean, 0.3)
 	assert.Less(t, maxZ, 5.0)
-	meanClean, _ := z2(func(i int) (float64, float64) { return clean[i], 0 })
+	meanClean, _ := nncoretest.ZStat(&lrM, func(i int) (float64, float64) { return clean.Sum[i], 0 })
 	t.Logf("control, LR vs the noise-free gradient: mean z² %.3f", meanClean)
 	assert.Greater(t, meanClean, 3.0, "the test must be able to see a bias")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snnsim/snnsim/dataset"
+	"github.com/snnsim/snnsim/internal/nncore/nncoretest"
 	"github.com/snnsim/snnsim/lr"
 	"github.com/snnsim/snnsim/mlp"
 	"github.com/snnsim/snnsim/optim"
@@ -185,25 +186,13 @@ func TestLRUnbiased(t *testing.T) {
 			m.Workers = 1
 			perturb(m, 6)
 			params := m.Params()
-			P := 0
-			for _, p := range params {
-				P += len(p.Value)
-			}
-			type mom struct{ s, q []float64 }
-			collect := func(n int, grad func(s int)) mom {
-				mo := mom{make([]float64, P), make([]float64, P)}
+			collect := func(n int, grad func(s int)) *nncoretest.Moments {
+				var mo nncoretest.Moments
 				for s := range n {
 					grad(s)
-					i := 0
-					for _, p := range params {
-						for _, v := range p.Grad {
-							mo.s[i] += float64(v)
-							mo.q[i] += float64(v) * float64(v)
-							i++
-						}
-					}
+					mo.AddGrads(params)
 				}
-				return mo
+				return &mo
 			}
 			const nLR, nPW = 1500, 4000
 			bp, err := NewBP(m, g, 1)
@@ -218,23 +207,12 @@ func TestLRUnbiased(t *testing.T) {
 					_, err := e.Grad(nil, nil, 0, uint64(s))
 					require.NoError(t, err)
 				})
-				var z2, mx, vs float64
-				n := 0
-				for i := range P {
-					mu, ref := est.s[i]/nLR, pw.s[i]/nPW
-					v := est.q[i]/nLR - mu*mu
-					vr := pw.q[i]/nPW - ref*ref
-					vs += v
-					if v+vr == 0 {
-						continue
-					}
-					z := (mu - ref) / math.Sqrt(v/nLR+vr/nPW)
-					z2 += z * z
-					mx = max(mx, math.Abs(z))
-					n++
+				z2, mx := nncoretest.ZStat(est, pw.Ref)
+				var vs float64
+				for i := range est.Sum {
+					vs += est.Var(i)
 				}
-				z2 /= float64(n)
-				meanVar[li] = vs / float64(P)
+				meanVar[li] = vs / float64(len(est.Sum))
 				t.Logf("local=%v: mean z² %.3f, max |z| %.2f, mean variance %.3g", local, z2, mx, meanVar[li])
 				assert.Less(t, z2, 1.5)
 				assert.Greater(t, z2, 0.3)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snnsim/snnsim/internal/nncore/nncoretest"
 	"github.com/snnsim/snnsim/lr"
 	"github.com/snnsim/snnsim/mlp"
 	"github.com/snnsim/snnsim/optim"
@@ -96,76 +97,30 @@ func TestLRUnbiased(t *testing.T) {
 			x := randSlice(r, rows*m.In(), 1)
 			y := []uint8{0, 1, 2, 1}
 			params := m.Params()
-			P := 0
-			for _, p := range params {
-				P += len(p.Value)
-			}
-			flat := func(dst []float64) {
-				i := 0
-				for _, p := range params {
-					for _, g := range p.Grad {
-						dst[i] = float64(g)
-						i++
-					}
-				}
-			}
-			type mom struct{ s, q []float64 }
-			add := func(mo *mom, v []float64) {
-				if mo.s == nil {
-					mo.s, mo.q = make([]float64, P), make([]float64, P)
-				}
-				for i, g := range v {
-					mo.s[i] += g
-					mo.q[i] += g * g
-				}
-			}
 			const nLR, nPW = 2000, 4000
-			var a, b mom
-			v := make([]float64, P)
+			var a, b nncoretest.Moments
 			est, err := NewLR(m, mlp.CrossEntropy, lr.Config{Copies: 8, Seed: 1, Workers: 1, VR: lr.VR{Antithetic: true}})
 			require.NoError(t, err)
 			for s := range nLR {
 				_, err := est.Grad(x, y, rows, uint64(s))
 				require.NoError(t, err)
-				flat(v)
-				add(&a, v)
+				a.AddGrads(params)
 			}
 			bp := NewBPTT(m)
 			for s := range nPW {
 				bp.Pathwise(x, y, rows, m.Noise(rows, uint64(100000+s)))
-				flat(v)
-				add(&b, v)
+				b.AddGrads(params)
 			}
 			_, err = bp.Grad(x, y, rows, 0)
 			require.NoError(t, err)
-			clean := make([]float64, P)
-			flat(clean)
-			stat := func(ref func(i int) (float64, float64)) (float64, float64) {
-				var sum, mx float64
-				n := 0
-				for i := range P {
-					mu := a.s[i] / nLR
-					va := (a.q[i]/nLR - mu*mu) / nLR
-					rm, rv := ref(i)
-					if va+rv == 0 {
-						continue
-					}
-					z := (mu - rm) / math.Sqrt(va+rv)
-					sum += z * z
-					mx = max(mx, math.Abs(z))
-					n++
-				}
-				return sum / float64(n), mx
-			}
-			mean, mx := stat(func(i int) (float64, float64) {
-				mu := b.s[i] / nPW
-				return mu, (b.q[i]/nPW - mu*mu) / nPW
-			})
-			t.Logf("LR vs pathwise BPTT over %d parameters: mean z² %.3f, max |z| %.2f", P, mean, mx)
+			var clean nncoretest.Moments
+			clean.AddGrads(params)
+			mean, mx := nncoretest.ZStat(&a, b.Ref)
+			t.Logf("LR vs pathwise BPTT over %d parameters: mean z² %.3f, max |z| %.2f", len(a.Sum), mean, mx)
 			assert.Less(t, mean, 1.5)
 			assert.Greater(t, mean, 0.3)
 			assert.Less(t, mx, 5.0)
-			ctl, _ := stat(func(i int) (float64, float64) { return clean[i], 0 })
+			ctl, _ := nncoretest.ZStat(&a, func(i int) (float64, float64) { return clean.Sum[i], 0 })
 			t.Logf("control, LR vs the noise-free gradient: mean z² %.3f", ctl)
 			assert.Greater(t, ctl, 3.0)
 		})
