@@ -95,18 +95,11 @@ func runEvalBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, path string) e
 	if format != "text" && format != "json" {
 		return badInput(fmt.Errorf("eval: --format %q (want text or json)", format))
 	}
-	f, err := learn.Load(path)
-	if err != nil {
-		return badInput(err)
-	}
-	b, err := o.openBoard(cmd, a)
+	f, b, err := o.openFitted(cmd, a, path)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	if err := checkFit(f.Model, b); err != nil {
-		return err
-	}
 	data, x, y, n, err := snnTestData(f, data, dataDir, maxTest)
 	if err != nil {
 		return err

@@ -54,6 +54,25 @@ func (o *boardDeployOpts) registerDeploy(c *cobra.Command) {
 }
 
 // openBoard opens the board of the flags (with faults and non-ideality on emu).
+// openFitted loads the spiking model at path, opens the board and checks that the model
+// fits it, before any data is loaded, so that a model too big is refused at once. The
+// caller closes the board.
+func (o *boardDeployOpts) openFitted(cmd *cobra.Command, a *App, path string) (*learn.File, *hw.Board, error) {
+	f, err := learn.Load(path)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	b, err := o.openBoard(cmd, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkFit(f.Model, b); err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return f, b, nil
+}
+
 func (o *boardDeployOpts) openBoard(cmd *cobra.Command, a *App) (*hw.Board, error) {
 	faults, err := parseFaults(o.faults)
 	if err != nil {
@@ -138,19 +157,11 @@ A model that does not fit the board (CAPS register: neurons, axons) or cannot ru
 			if fileKind(args[0]) != learn.Kind {
 				return badInput(fmt.Errorf("deploy: %s is not a spiking model file (snnsim train --model snn)", args[0]))
 			}
-			// Refuse a model that does not fit before loading any data.
-			f, err := learn.Load(args[0])
-			if err != nil {
-				return badInput(err)
-			}
-			b, err := o.openBoard(cmd, a)
+			f, b, err := o.openFitted(cmd, a, args[0])
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			if err := checkFit(f.Model, b); err != nil {
-				return err
-			}
 			data, x, y, n, err := snnTestData(f, data, dataDir, maxTest)
 			if err != nil {
 				return err
