@@ -182,14 +182,11 @@ func (r *Run) addDrives(t int64) {
 // refractory period get 0. The spikes are the ones the run fires without recording
 // (same draws, same order). nil stops recording.
 func (r *Run) RecordScore(pop int, dst []float32) error {
-	info, err := r.checkPop(pop, "record score")
+	h, err := r.escapeHook(pop, "record score")
 	if err != nil {
 		return err
 	}
-	if info.Model.IsInput() || !(info.Prop.Beta > 0) {
-		return fmt.Errorf("sim: record score: population %q has no escape noise (beta = 0)", info.Name)
-	}
-	r.hookOf(pop).score = dst
+	h.score = dst
 	return nil
 }
 
@@ -197,15 +194,25 @@ func (r *Run) RecordScore(pop int, dst []float32) error {
 // when u < p, u its uniform draw: two Runs with the same seed, one antithetic, are a
 // pair of common random numbers (u, 1−u).
 func (r *Run) SetAntithetic(pop int, on bool) error {
-	info, err := r.checkPop(pop, "set antithetic")
+	h, err := r.escapeHook(pop, "set antithetic")
 	if err != nil {
 		return err
 	}
-	if info.Model.IsInput() || !(info.Prop.Beta > 0) {
-		return fmt.Errorf("sim: set antithetic: population %q has no escape noise (beta = 0)", info.Name)
-	}
-	r.hookOf(pop).anti = on
+	h.anti = on
 	return nil
+}
+
+// escapeHook returns the hooks of population pop after checking that it fires by escape
+// noise; what names the operation in the error.
+func (r *Run) escapeHook(pop int, what string) (*popHook, error) {
+	info, err := r.checkPop(pop, what)
+	if err != nil {
+		return nil, err
+	}
+	if info.Model.IsInput() || !(info.Prop.Beta > 0) {
+		return nil, fmt.Errorf("sim: %s: population %q has no escape noise (beta = 0)", what, info.Name)
+	}
+	return r.hookOf(pop), nil
 }
 
 // SetDeterministic makes escape-noise population pop fire by its threshold (v > θ) as if
