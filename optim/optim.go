@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -228,4 +229,30 @@ func checkShapes(name string, params []Param, bufs [][]float32) {
 				name, i, p.Name, len(p.Value), len(p.Grad), len(bufs[i])))
 		}
 	}
+}
+
+// Layout returns the lengths of the state buffers of the optimizer called name (as its
+// State gives them) for parameters of the given sizes: one buffer per parameter for sgd,
+// two (m, v interleaved) for adam, and for a name ending in "+ema" the inner layout, one
+// average per parameter and a header of 3. Model-file decoders check a checkpoint's
+// optimizer state against it.
+func Layout(name string, sizes []int) ([]int, error) {
+	var out []int
+	switch {
+	case name == "sgd":
+		out = append(out, sizes...)
+	case name == "adam":
+		for _, n := range sizes {
+			out = append(out, n, n)
+		}
+	case strings.HasSuffix(name, "+ema") && !strings.HasSuffix(strings.TrimSuffix(name, "+ema"), "+ema"):
+		in, err := Layout(strings.TrimSuffix(name, "+ema"), sizes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(in, sizes...), 3)
+	default:
+		return nil, fmt.Errorf("optim: unknown optimizer %q", name)
+	}
+	return out, nil
 }

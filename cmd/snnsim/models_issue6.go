@@ -55,6 +55,7 @@ func wrapNetTrain(a *App, c *cobra.Command) {
 	f.String("cell", "gru", "rnn: cell, elman or gru")
 	f.Float64("dropout", 0.5, "gnn: dropout probability on every layer's input (training)")
 	f.Float64("weight-decay", 5e-4, "gnn: L2 weight decay added to the weight gradients")
+	f.Float64("ema", 0, "cnn, rnn: evaluate and save a moving average of the weights with this decay per step, e.g. 0.9995 (0: off)")
 	if m := f.Lookup("model"); m != nil {
 		m.Usage = "model kind: mlp, cnn, rnn or gnn"
 	}
@@ -150,7 +151,7 @@ type netTrainSettings struct {
 	data, dataDir, method, out, format     string
 	epochs, batch, maxTrain, maxTest       int
 	copies, ckptEvery, workers             int
-	sigma, lrate, dropout, wd              float64
+	sigma, lrate, dropout, wd, ema         float64
 	arch, cell, hidden, act, loss, law     string
 	vr, baseline, optimizer, resume, decay string
 }
@@ -164,7 +165,7 @@ func readNetTrain(cmd *cobra.Command, kind string) (netTrainSettings, error) {
 		lrate: f.float("lr"), dropout: f.float("dropout"), wd: f.float("weight-decay"), arch: f.str("arch"),
 		cell: f.str("cell"), hidden: f.str("hidden"), act: f.str("act"), loss: f.str("loss"), law: f.str("law"),
 		vr: f.str("vr"), baseline: f.str("baseline"), optimizer: f.str("optimizer"), resume: f.str("resume"),
-		decay: f.str("lr-decay")}
+		decay: f.str("lr-decay"), ema: f.float("ema")}
 	if f.err != nil {
 		return s, f.err
 	}
@@ -358,6 +359,13 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 	if err != nil {
 		return badInput(err)
 	}
+	var ema *optim.EMA
+	if s.ema != 0 {
+		if ema, err = optim.NewEMA(opt, float32(s.ema)); err != nil {
+			return badInput(fmt.Errorf("train: --ema: %w", err))
+		}
+		opt = ema
+	}
 	var m *netLoaded
 	var state lr.TrainState
 	if s.resume != "" {
@@ -372,8 +380,17 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 		if m.opt != nil {
 			oname, ost = m.opt.Name, &m.opt.State
 		}
-		if state, err = resumeState(opt, m.state, oname, ost); err != nil {
+		if ema != nil && ost != nil && oname == ema.Inner.Name() {
+			// A checkpoint trained without the average: start averaging from here.
+			if state, err = resumeState(ema.Inner, m.state, oname, ost); err != nil {
+				return err
+			}
+		} else if state, err = resumeState(opt, m.state, oname, ost); err != nil {
 			return err
+		}
+		if ema != nil && ema.Swapped() {
+			// The file holds the average and the optimizer the live weights: train on these.
+			ema.Swap(m.net.Params())
 		}
 		if m.net.In() != train.Dim || m.net.Classes() != train.Classes {
 			return badInput(fmt.Errorf("train: checkpoint %s does not fit %s", s.resume, s.data))
@@ -456,23 +473,45 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 		if s.method == "lr" {
 			fmt.Fprintf(w, " copies=%d law=%s vr=%s baseline=%s", s.copies, law.Name(), cfg.VR, m.info.Baseline)
 		}
-		fmt.Fprintf(w, " optimizer=%s lr=%g lr_decay=%s batch=%d train=%d test=%d gomaxprocs=%d kernel=%s\n",
-			opt.Name(), s.lrate, s.decay, s.batch, train.N, test.N, runtime.GOMAXPROCS(0), nncore.Kernel)
+		fmt.Fprintf(w, " optimizer=%s lr=%g lr_decay=%s", opt.Name(), s.lrate, s.decay)
+		if ema != nil {
+			fmt.Fprintf(w, " ema=%g", s.ema)
+		}
+		fmt.Fprintf(w, " batch=%d train=%d test=%d gomaxprocs=%d kernel=%s\n",
+			s.batch, train.N, test.N, runtime.GOMAXPROCS(0), nncore.Kernel)
 		fmt.Fprintf(w, "%5s %9s %8s %8s %11s %12s\n", "epoch", "loss", "test%", "time_s", "samples/s", "forwards/s")
 	}
 	total := int64(s.epochs-state.Epoch)*int64(train.N) - int64(state.Batch*s.batch)
 	prog := a.NewProgress(max(total, 0), "train "+kind+" "+s.method)
+	// withAverage runs fn with the moving average in the parameters (when --ema is on):
+	// evaluations and checkpoints see the average, training the live weights.
+	withAverage := func(fn func() error) error {
+		if ema == nil {
+			return fn()
+		}
+		ema.Swap(m.net.Params())
+		m.net.Prepare()
+		err := fn()
+		ema.Swap(m.net.Params())
+		m.net.Prepare()
+		return err
+	}
 	save := func(st lr.TrainState) error {
-		o := &mlp.OptimizerState{Name: opt.Name(), LR: float32(s.lrate), State: opt.State()}
 		if n := len(st.History); n > 0 {
 			m.info.TestAcc = st.History[n-1].TestAcc
 		}
-		return m.save(s.out, &st, o)
+		return withAverage(func() error {
+			o := &mlp.OptimizerState{Name: opt.Name(), LR: float32(s.lrate), State: opt.State()}
+			return m.save(s.out, &st, o)
+		})
 	}
 	tc := lr.TrainConfig{
 		Epochs: s.epochs, Batch: s.batch, Seed: s.seed,
 		Progress: func(n int) { _ = prog.Add(n) },
-		Eval:     func() (float64, error) { return m.net.Accuracy(test.X, test.Y, test.N, false, 0), nil },
+		Eval: func() (acc float64, err error) {
+			err = withAverage(func() error { acc = m.net.Accuracy(test.X, test.Y, test.N, false, 0); return nil })
+			return acc, err
+		},
 		Checkpoint: func(st lr.TrainState) error {
 			if err := save(st); err != nil {
 				return err

@@ -186,13 +186,17 @@ func (h *Header) ReadTensors(params []lr.Param) (*mlp.OptimizerState, error) {
 		need += len(p.Value)
 	}
 	if o := h.Optimizer; o != nil {
-		per := map[string]int{"sgd": 1, "adam": 2}[o.Name]
-		if per == 0 || len(o.Buffers) != per*len(params) {
+		sizes := make([]int, len(params))
+		for i, p := range params {
+			sizes[i] = len(p.Value)
+		}
+		want, err := optim.Layout(o.Name, sizes)
+		if err != nil || len(o.Buffers) != len(want) {
 			return nil, FormatErr(kind, "optimizer %q with %d buffers for %d parameters", o.Name, len(o.Buffers), len(params))
 		}
 		for i, n := range o.Buffers {
-			if n != len(params[i/per].Value) {
-				return nil, FormatErr(kind, "optimizer buffer %d holds %d values, want %d", i, n, len(params[i/per].Value))
+			if n != want[i] {
+				return nil, FormatErr(kind, "optimizer buffer %d holds %d values, want %d", i, n, want[i])
 			}
 			need += n
 		}
