@@ -72,7 +72,11 @@ sage,sage, --hidden width, default 16), full batch: one epoch is one step (defau
 steps, learning rate 0.01, --dropout 0.5, --weight-decay 5e-4).`
 	orig := c.RunE
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		switch kind, _ := cmd.Flags().GetString("model"); kind {
+		kind, _ := cmd.Flags().GetString("model")
+		if e, _ := cmd.Flags().GetFloat64("ema"); e != 0 && kind != "cnn" && kind != "rnn" {
+			return badInput(fmt.Errorf("train: --ema is for --model cnn and rnn, not %s", kind))
+		}
+		switch kind {
 		case "cnn", "rnn":
 			return netTrainRows(cmd, a, kind)
 		case "gnn":
