@@ -209,6 +209,9 @@ func NewEstimator(stages []Stage, loss Loss, cfg Config) (*Estimator, error) {
 	if len(noisy) == 0 {
 		return nil, errors.New("lr: no stage carries noise (every scale is 0): nothing to estimate")
 	}
+	if cfg.VR.PositionWise {
+		return nil, errors.New("lr: position-wise injection needs a model-specific estimator (cnn.NewPosLR)")
+	}
 	K := cfg.Copies
 	if K < 1 {
 		return nil, fmt.Errorf("lr: %d copies, want at least 1", K)

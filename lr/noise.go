@@ -18,6 +18,9 @@ type VR struct {
 	LayerWise bool
 	// QMC draws noise through the law's quantile from a scrambled Halton point set.
 	QMC bool
+	// PositionWise noises one position of one layer's output map per copy: a
+	// model-specific estimator (cnn.NewPosLR); the generic Estimator refuses it.
+	PositionWise bool
 }
 
 // ParseVR parses a comma-separated list of antithetic, layerwise and qmc ("" or "none":
@@ -33,8 +36,10 @@ func ParseVR(s string) (VR, error) {
 			v.LayerWise = true
 		case "qmc":
 			v.QMC = true
+		case "positionwise", "position-wise":
+			v.PositionWise = true
 		default:
-			return v, fmt.Errorf("lr: unknown variance reduction %q (want antithetic, layerwise, qmc)", f)
+			return v, fmt.Errorf("lr: unknown variance reduction %q (want antithetic, layerwise, positionwise, qmc)", f)
 		}
 	}
 	return v, nil
@@ -50,6 +55,9 @@ func (v VR) String() string {
 	}
 	if v.QMC {
 		s = append(s, "qmc")
+	}
+	if v.PositionWise {
+		s = append(s, "positionwise")
 	}
 	if len(s) == 0 {
 		return "none"
