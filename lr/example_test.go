@@ -13,7 +13,7 @@ func ExampleParseVR() {
 	fmt.Println(err)
 	// Output:
 	// antithetic,layerwise <nil>
-	// lr: unknown variance reduction "control" (want antithetic, layerwise, qmc)
+	// lr: unknown variance reduction "control" (want antithetic, layerwise, positionwise, qmc)
 }
 
 // Scores of the noise laws: the LR gradient of a unit is c·Score(ε)/s ⊗ ∂z/∂θ.
