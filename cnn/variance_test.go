@@ -20,16 +20,19 @@ var (
 	varianceModel = flag.String("variance-model", "", "model file to measure at (default: a fresh network)")
 	varianceVR    = flag.String("variance-vr", "none;antithetic;layerwise;layerwise,antithetic", "variance reductions to compare, separated by ';' (qmc costs minutes per 16 steps at convolution widths)")
 	varianceSigma = flag.String("variance-sigma", "0.03,0.1,0.3", "noise scales to compare")
+	varianceVRK   = flag.String("variance-copies", "", "copies per sample by variance reduction, e.g. 'positionwise=80' (default 16)")
 )
 
 // TestVarianceTable measures, on real data, how far LR estimates lie from the BP gradient
-// of the same batch for each variance reduction and noise scale at equal forward budget
-// (K copies per sample): the relative mean squared error E‖g − g_BP‖²/‖g_BP‖² per layer
+// of the same batch for each variance reduction and noise scale (K = 16 copies per sample
+// unless -variance-copies says otherwise): the relative mean squared error E‖g − g_BP‖²/‖g_BP‖² per layer
 // and the cosine between one estimate and g_BP. QMC is left out by default: at
 // convolution widths gonum's scrambled Halton points cost minutes per 16 steps
-// (-variance-vr 'layerwise;layerwise,qmc' measures it). Run by hand:
+// (-variance-vr 'layerwise;layerwise,qmc' measures it). Position-wise copies are about
+// five times cheaper than layer-wise ones on the CIFAR-10 stride-2 net, so compare them
+// at equal time with -variance-copies 'positionwise=80'. Run by hand:
 //
-//	go test ./cnn/ -run VarianceTable -v -variance-data mnist [-variance-model m.snnm] [-variance-vr 'none;qmc'] [-variance-sigma 0.1]
+//	go test ./cnn/ -run VarianceTable -v -variance-data mnist [-variance-model m.snnm] [-variance-vr 'none;qmc'] [-variance-sigma 0.1] [-variance-copies 'positionwise=80']
 func TestVarianceTable(t *testing.T) {
 	if *varianceData == "" {
 		t.Skip("set -variance-data to measure")
@@ -49,7 +52,15 @@ func TestVarianceTable(t *testing.T) {
 		require.NoError(t, err)
 	}
 	m.Prepare()
-	const rows, reps, K = 32, 20, 16
+	const rows, reps = 32, 20
+	copies := map[string]int{}
+	for _, f := range strings.Split(*varianceVRK, ";") {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			copies[k] = n
+		}
+	}
 	// Samples spread over the training set: CIFAR-10's is ordered by class.
 	x, y := make([]float32, 0, rows*train.Dim), make([]uint8, 0, rows)
 	for i := range rows {
@@ -83,7 +94,17 @@ func TestVarianceTable(t *testing.T) {
 			}
 			v, err := lr.ParseVR(vr)
 			require.NoError(t, err)
-			est, err := lr.NewEstimator(m.Stages(), mlp.CrossEntropy, lr.Config{Copies: K, VR: v, Seed: 7})
+			K := copies[vr]
+			if K == 0 {
+				K = 16
+			}
+			cfg := lr.Config{Copies: K, VR: v, Seed: 7}
+			var est lr.Learner
+			if v.PositionWise {
+				est, err = NewPosLR(m, mlp.CrossEntropy, cfg)
+			} else {
+				est, err = lr.NewEstimator(m.Stages(), mlp.CrossEntropy, cfg)
+			}
 			require.NoError(t, err)
 			mse := make([]float64, len(params))
 			var cos float64
@@ -110,7 +131,7 @@ func TestVarianceTable(t *testing.T) {
 				}
 				line += fmt.Sprintf(" %s:%.3g", p.Name, mse[i]/reps/n)
 			}
-			t.Logf("%-24s %6.2f %s (cos %.3f)", vr, sigma, line, cos)
+			t.Logf("%-24s %6.2f %s (cos %.3f)", fmt.Sprintf("%s K=%d", vr, K), sigma, line, cos)
 		}
 	}
 }
