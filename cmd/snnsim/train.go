@@ -63,7 +63,7 @@ Each epoch prints one line: loss, test accuracy, wall time, samples/s and forwar
 	f.IntVar(&o.maxTest, "max-test", 0, "use the first N test samples (0: all)")
 	f.IntVar(&o.copies, "copies", 10, "LR noise copies per sample (K)")
 	f.Float64Var(&o.sigma, "sigma", 0.1, "LR noise scale of every layer")
-	f.StringVar(&o.vr, "vr", "layerwise", "variance reductions: antithetic,layerwise,qmc or none")
+	f.StringVar(&o.vr, "vr", "layerwise", "variance reductions: antithetic,layerwise,qmc or none; positionwise (--model cnn): one output position per copy")
 	f.StringVar(&o.out, "out", "model.snnm", "where the model is written")
 	f.StringVar(&o.format, "format", "text", "text or json")
 	f.StringVar(&o.hidden, "hidden", "500", "hidden layer widths, comma-separated")
@@ -144,6 +144,9 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 	vr, err := lr.ParseVR(o.vr)
 	if err != nil {
 		return badInput(err)
+	}
+	if vr.PositionWise {
+		return badInput(errors.New("train: --vr positionwise is for --model cnn"))
 	}
 	law, err := lr.LawByName(o.law)
 	if err != nil {
