@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -132,4 +133,21 @@ func TestEMABadState(t *testing.T) {
 		_, err := NewEMA(NewSGD(0.1, 0), d)
 		assert.Error(t, err, "decay %v", d)
 	}
+}
+
+// ExampleEMA: train with a moving average, and evaluate with it swapped in.
+func ExampleEMA() {
+	p := []Param{{Name: "w", Value: []float32{0}, Grad: []float32{0}}}
+	o, err := NewEMA(NewSGD(0.5, 0), 0.9)
+	if err != nil {
+		panic(err)
+	}
+	for range 50 {
+		p[0].Grad[0] = p[0].Value[0] - 1 // minimise ½(w − 1)²
+		o.Step(p)
+	}
+	o.Swap(p) // the average in the parameters: evaluate or save here
+	fmt.Printf("%s: average %.3f\n", o.Name(), p[0].Value[0])
+	o.Swap(p) // the live weights back, to go on training
+	// Output: sgd+ema: average 1.000
 }
