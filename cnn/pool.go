@@ -59,7 +59,6 @@ func (p *Pool) Forward(dst, x []float32, rows int) {
 	}
 	C, W := p.In.C, p.In.W
 	o := p.Out()
-	inv := 1 / float32(p.K*p.K)
 	for r := range rows {
 		xs := x[r*in : (r+1)*in]
 		for oy := range o.H {
@@ -67,28 +66,40 @@ func (p *Pool) Forward(dst, x []float32, rows int) {
 				d := dst[r*out+(oy*o.W+ox)*C:][:C]
 				for ky := range p.K {
 					for kx := range p.K {
-						s := xs[((oy*p.Stride+ky)*W+ox*p.Stride+kx)*C:][:C]
-						switch {
-						case ky == 0 && kx == 0:
-							copy(d, s)
-						case p.Max:
-							for c, v := range s {
-								d[c] = max(d[c], v)
-							}
-						default:
-							for c, v := range s {
-								d[c] += v
-							}
-						}
+						p.take(d, xs[((oy*p.Stride+ky)*W+ox*p.Stride+kx)*C:][:C], ky == 0 && kx == 0)
 					}
 				}
-				if !p.Max {
-					for c := range d {
-						d[c] *= inv
-					}
-				}
+				p.finish(d)
 			}
 		}
+	}
+}
+
+// take folds the C values s of one window position into the output d: the first
+// position is copied, the others are max-ed or summed in.
+func (p *Pool) take(d, s []float32, first bool) {
+	switch {
+	case first:
+		copy(d, s)
+	case p.Max:
+		for c, v := range s {
+			d[c] = max(d[c], v)
+		}
+	default:
+		for c, v := range s {
+			d[c] += v
+		}
+	}
+}
+
+// finish turns a window's sum into its mean (average pooling).
+func (p *Pool) finish(d []float32) {
+	if p.Max {
+		return
+	}
+	inv := 1 / float32(p.K*p.K)
+	for c := range d {
+		d[c] *= inv
 	}
 }
 

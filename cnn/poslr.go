@@ -299,21 +299,7 @@ func (e *PosLR) sample(w *posWork, y []uint8, n, B int, step uint64) float64 {
 			sum += float64(v)
 		}
 		// Weights c_k = (L_k − b_k)·P/(B·K), then δ at each copy's position.
-		norm := float64(P) / float64(B*K)
-		var tot float64
-		for _, v := range w.loss[:K] {
-			tot += float64(v)
-		}
-		for k, v := range w.loss[:K] {
-			var b float64
-			switch e.base {
-			case lr.BaselineClean:
-				b = float64(clean)
-			case lr.BaselineLOO:
-				b = (tot - float64(v)) / float64(K-1)
-			}
-			w.c[k] = float32((float64(v) - b) * norm)
-		}
+		nncore.Centre(w.c, w.loss, []float32{clean}, 1, K, e.base, false, float64(P)/float64(B*K))
 		ds := e.ds[l][n*out : (n+1)*out]
 		inv := 1 / sig
 		for k := range K {
@@ -427,7 +413,6 @@ func (e *PosLR) propagate(w *posWork, j, n, K int) {
 			}
 		}
 	case *Pool:
-		inv := 1 / float32(v.K*v.K)
 		for k := range K {
 			r := w.rect[j-1][k]
 			if r.empty() {
@@ -443,26 +428,10 @@ func (e *PosLR) propagate(w *posWork, j, n, K int) {
 					d := w.mod[j][i : i+g.C]
 					for ky := range v.K {
 						for kx := range v.K {
-							s := val(k, oy*v.Stride+ky, ox*v.Stride+kx)
-							switch {
-							case ky == 0 && kx == 0:
-								copy(d, s)
-							case v.Max:
-								for c, x := range s {
-									d[c] = max(d[c], x)
-								}
-							default:
-								for c, x := range s {
-									d[c] += x
-								}
-							}
+							v.take(d, val(k, oy*v.Stride+ky, ox*v.Stride+kx), ky == 0 && kx == 0)
 						}
 					}
-					if !v.Max {
-						for c := range d {
-							d[c] *= inv
-						}
-					}
+					v.finish(d)
 				}
 			}
 		}
