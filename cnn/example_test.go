@@ -41,3 +41,26 @@ func Example() {
 	// d10           64 ->    10
 	// noisy forward passes: 16
 }
+
+// Position-wise injection: each copy perturbs one output position of one layer, so that
+// the convolutions can afford many copies. 40 copies per sample here, 10 per noisy layer.
+func ExampleNewPosLR() {
+	m, err := cnn.New("c8k5s2p2,c16k3s2p1,d64", cnn.Shape{C: 1, H: 28, W: 28}, 10, mlp.ReLU, 0.1, 1)
+	if err != nil {
+		panic(err)
+	}
+	est, err := cnn.NewPosLR(m, mlp.CrossEntropy, lr.Config{Copies: 40, VR: lr.VR{PositionWise: true}, Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	x := make([]float32, 2*m.In()) // two blank images
+	st, err := est.Grad(x, []uint8{3, 7}, 2, 0)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("copies per layer:", est.Copies(), "baseline:", est.Baseline())
+	fmt.Println("noisy forward passes:", st.Forwards)
+	// Output:
+	// copies per layer: [10 10 10 10] baseline: clean
+	// noisy forward passes: 80
+}
