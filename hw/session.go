@@ -108,6 +108,9 @@ func ParseSession(data []byte) (*Session, error) {
 			continue
 		}
 		f := strings.Fields(text)
+		if len(f) == 0 {
+			continue // other white space (a form feed, a vertical tab)
+		}
 		switch f[0] {
 		case "@":
 			if len(f) < 2 {
