@@ -275,31 +275,51 @@ func TestLRUnbiased(t *testing.T) {
 }
 
 // TestEstimatorDeterministic checks that the LR gradient through convolutions is
-// bit-identical with one and with two workers.
+// bit-identical with one and with two workers, for lr.Estimator and for PosLR.
 func TestEstimatorDeterministic(t *testing.T) {
-	grad := func(workers int) [][]float32 {
-		m, err := New("c4k3,mp2,c4k3,d8", Shape{1, 8, 8}, 3, mlp.ReLU, 0.2, 1)
-		require.NoError(t, err)
-		m.Workers = workers
-		m.Prepare()
-		r := rand.New(rand.NewPCG(1, 2))
-		const rows = 13
-		x := randSlice(r, rows*m.In(), 1)
-		y := make([]uint8, rows)
-		for i := range y {
-			y[i] = uint8(i % 3)
-		}
-		est, err := lr.NewEstimator(m.Stages(), mlp.CrossEntropy, lr.Config{Copies: 6, Seed: 3, Workers: workers, VR: lr.VR{Antithetic: true}})
-		require.NoError(t, err)
-		_, err = est.Grad(x, y, rows, 7)
-		require.NoError(t, err)
-		var out [][]float32
-		for _, p := range m.Params() {
-			out = append(out, append([]float32(nil), p.Grad...))
-		}
-		return out
+	for _, tc := range []struct {
+		name string
+		spec string
+		in   Shape
+		vr   lr.VR
+		K    int
+	}{
+		{"antithetic", "c4k3,mp2,c4k3,d8", Shape{1, 8, 8}, lr.VR{Antithetic: true}, 6},
+		{"positionwise", "c4k3s2p1,mp2,c4k3,d8", Shape{1, 12, 12}, lr.VR{PositionWise: true}, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			grad := func(workers int) [][]float32 {
+				m, err := New(tc.spec, tc.in, 3, mlp.ReLU, 0.2, 1)
+				require.NoError(t, err)
+				m.Workers = workers
+				m.Prepare()
+				r := rand.New(rand.NewPCG(1, 2))
+				const rows = 13
+				x := randSlice(r, rows*m.In(), 1)
+				y := make([]uint8, rows)
+				for i := range y {
+					y[i] = uint8(i % 3)
+				}
+				cfg := lr.Config{Copies: tc.K, Seed: 3, Workers: workers, VR: tc.vr}
+				var est lr.Learner
+				if tc.vr.PositionWise {
+					est, err = NewPosLR(m, mlp.CrossEntropy, cfg)
+				} else {
+					est, err = lr.NewEstimator(m.Stages(), mlp.CrossEntropy, cfg)
+				}
+				require.NoError(t, err)
+				st, err := est.Grad(x, y, rows, 7)
+				require.NoError(t, err)
+				require.Equal(t, tc.K*rows, st.Forwards)
+				var out [][]float32
+				for _, p := range m.Params() {
+					out = append(out, append([]float32(nil), p.Grad...))
+				}
+				return out
+			}
+			assert.Equal(t, grad(1), grad(2))
+		})
 	}
-	assert.Equal(t, grad(1), grad(2))
 }
 
 // TestTrainSynthetic trains a small CNN by LR and by BP on a synthetic task (which of four

@@ -1,7 +1,6 @@
 package cnn
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -125,34 +124,9 @@ func TestPosLRUnbiased(t *testing.T) {
 	}
 }
 
-// TestPosLRDeterministic: the estimate is bit-identical with one and two workers, and
-// the estimator refuses what it cannot do.
-func TestPosLRDeterministic(t *testing.T) {
-	grad := func(workers int) [][]float32 {
-		m, err := New("c4k3s2p1,mp2,c4k3,d8", Shape{1, 12, 12}, 3, mlp.ReLU, 0.2, 1)
-		require.NoError(t, err)
-		m.Workers = workers
-		r := rand.New(rand.NewPCG(1, 2))
-		const rows = 13
-		x := randSlice(r, rows*m.In(), 1)
-		y := make([]uint8, rows)
-		for i := range y {
-			y[i] = uint8(i % 3)
-		}
-		e, err := NewPosLR(m, mlp.CrossEntropy, lr.Config{Copies: 12, Seed: 3, Workers: workers, VR: lr.VR{PositionWise: true}})
-		require.NoError(t, err)
-		st, err := e.Grad(x, y, rows, 7)
-		require.NoError(t, err)
-		require.Equal(t, 12*rows, st.Forwards)
-		require.False(t, math.IsNaN(st.Loss))
-		var out [][]float32
-		for _, p := range m.Params() {
-			out = append(out, append([]float32(nil), p.Grad...))
-		}
-		return out
-	}
-	assert.Equal(t, grad(1), grad(2))
-
+// TestPosLRRefuses: the estimator refuses what it cannot do (its determinism is checked
+// by TestEstimatorDeterministic).
+func TestPosLRRefuses(t *testing.T) {
 	m, err := New("c2k3,d4", Shape{1, 6, 6}, 3, mlp.ReLU, 0.2, 1)
 	require.NoError(t, err)
 	for _, cfg := range []lr.Config{
@@ -163,4 +137,6 @@ func TestPosLRDeterministic(t *testing.T) {
 		_, err := NewPosLR(m, mlp.CrossEntropy, cfg)
 		assert.Error(t, err, "%+v", cfg)
 	}
+	_, err = lr.NewEstimator(m.Stages(), mlp.CrossEntropy, lr.Config{Copies: 6, VR: lr.VR{PositionWise: true}})
+	assert.Error(t, err, "the generic estimator has no position-wise injection")
 }
