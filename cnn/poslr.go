@@ -50,14 +50,15 @@ type PosLR struct {
 
 // posWork is one worker's scratch.
 type posWork struct {
-	mod  [][]float32 // per layer: K full-size output maps, valid inside each copy's rect
-	rect [][]rect    // per layer, per copy: the positions that differ from the clean pass
-	eps  []float32   // K×C noise of the current layer
-	pos  []int       // K positions
-	cols []float32   // gathered patches
-	zbuf []float32   // their products
-	loss []float32   // K losses
-	c    []float32   // K weights
+	mod   [][]float32 // per layer: K full-size output maps, valid inside each copy's rect
+	rect  [][]rect    // per layer, per copy: the positions that differ from the clean pass
+	eps   []float32   // K×C noise of the current layer
+	pos   []int       // K positions
+	cols  []float32   // gathered patches
+	zbuf  []float32   // their products
+	loss  []float32   // K losses
+	c     []float32   // K weights
+	clean [1]float32  // the sample's clean loss (nncore.Centre's view)
 }
 
 // rect is the box [y0, y1) × [x0, x1) of an output grid; empty when y0 >= y1.
@@ -299,7 +300,8 @@ func (e *PosLR) sample(w *posWork, y []uint8, n, B int, step uint64) float64 {
 			sum += float64(v)
 		}
 		// Weights c_k = (L_k − b_k)·P/(B·K), then δ at each copy's position.
-		nncore.Centre(w.c, w.loss, []float32{clean}, 1, K, e.base, false, float64(P)/float64(B*K))
+		w.clean[0] = clean
+		nncore.Centre(w.c, w.loss, w.clean[:], 1, K, e.base, false, float64(P)/float64(B*K))
 		ds := e.ds[l][n*out : (n+1)*out]
 		inv := 1 / sig
 		for k := range K {
