@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -26,12 +27,19 @@ func TestPosLRPropagation(t *testing.T) {
 		{"c2k3s3p0,mp3s2,d5,d4", Shape{1, 12, 12}},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
-			m, err := New(tc.spec, tc.in, 3, mlp.ReLU, 0.2, 7)
+			// tanh units and random biases: no unit is dead, every change reaches the logits
+			// (with ReLU a dead dense layer would hide errors upstream).
+			m, err := New(tc.spec, tc.in, 3, mlp.Tanh, 0.2, 7)
 			require.NoError(t, err)
 			m.Workers = 1
+			r := rand.New(rand.NewPCG(5, 6))
+			for _, p := range m.Params() {
+				for i := range p.Value {
+					p.Value[i] += float32(r.NormFloat64() * 0.1)
+				}
+			}
 			e, err := NewPosLR(m, mlp.CrossEntropy, lr.Config{Copies: 8, VR: lr.VR{PositionWise: true}})
 			require.NoError(t, err)
-			r := rand.New(rand.NewPCG(5, 6))
 			x := randSlice(r, m.In(), 1)
 			e.cleanPass(x, 1)
 			w := e.ws[0]
@@ -68,6 +76,13 @@ func TestPosLRPropagation(t *testing.T) {
 						got = e.a[L-1][:outL]
 					}
 					assert.InDeltaSlice(t, cur, got, 1e-4, "layer %d position %d", l, p)
+					if !w.rect[L-1][0].empty() {
+						moved := false
+						for i, v := range got {
+							moved = moved || math.Abs(float64(v-e.a[L-1][i])) > 1e-6
+						}
+						assert.True(t, moved, "layer %d position %d: the change must reach the logits", l, p)
+					}
 					checked++
 				}
 			}
