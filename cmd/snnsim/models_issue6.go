@@ -64,7 +64,10 @@ func wrapNetTrain(a *App, c *cobra.Command) {
 
 --model cnn trains a convolutional network (--arch, default by dataset: ` + netCNNArch["mnist"] + ` for
 MNIST and Fashion-MNIST, ` + netCNNArch["cifar10"] + ` for CIFAR-10); LR puts noise of scale
---sigma on every output of every convolution and dense layer. --model rnn trains a recurrent
+--sigma on every output of every convolution and dense layer; with --vr positionwise each
+copy perturbs one output position of one layer instead (cnn.PosLR: far lower variance for
+the convolutions, and cheaper copies). --ema D evaluates and saves a moving average of the
+weights (cnn, rnn). --model rnn trains a recurrent
 network (--cell elman|gru, --hidden width, default 128) on a sequence dataset (smnist): LR
 draws fresh noise at every step and does no backpropagation through time; --method bp (or
 bptt) is BPTT. --model gnn trains a graph network on cora or citeseer (--arch gcn,gcn or
