@@ -3,7 +3,6 @@ package cnn
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/blas/gonum"
 
@@ -114,8 +113,8 @@ func NewPosLR(m *CNN, loss lr.Loss, cfg lr.Config) (*PosLR, error) {
 			len(noisy), len(noisy), cfg.Copies)
 	}
 	e.kl = make([]int, len(m.Layers))
-	for i, l := range noisy {
-		e.kl[l] = cfg.Copies/len(noisy) + b2i(i < cfg.Copies%len(noisy))
+	for i, k := range lr.SplitCopies(cfg.Copies, len(noisy)) {
+		e.kl[noisy[i]] = k
 	}
 	switch e.base {
 	case lr.BaselineAuto:
@@ -128,13 +127,6 @@ func NewPosLR(m *CNN, loss lr.Loss, cfg lr.Config) (*PosLR, error) {
 		}
 	}
 	return e, nil
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Params implements lr.Learner.
@@ -216,10 +208,8 @@ func (e *PosLR) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats, e
 		layer.AddGrad(xin, e.ds[l], rows)
 	}
 	for _, p := range params {
-		for _, v := range p.Grad {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return lr.Stats{}, fmt.Errorf("cnn: gradient of %s is not finite (noise scale or learning rate too large?)", p.Name)
-			}
+		if !lr.Finite(p.Grad) {
+			return lr.Stats{}, fmt.Errorf("cnn: gradient of %s is not finite (noise scale or learning rate too large?)", p.Name)
 		}
 	}
 	return lr.Stats{Loss: sum / float64(fw), Forwards: fw}, nil

@@ -230,8 +230,8 @@ func NewEstimator(stages []Stage, loss Loss, cfg Config) (*Estimator, error) {
 			return nil, fmt.Errorf("lr: layer-wise injection over %d noisy stages needs at least %d copies, got %d",
 				len(noisy), unit*len(noisy), K)
 		}
-		for i, l := range noisy {
-			e.kl[l] = unit * (units/len(noisy) + b2i(i < units%len(noisy)))
+		for i, k := range SplitCopies(units, len(noisy)) {
+			e.kl[noisy[i]] = unit * k
 		}
 	} else {
 		for _, l := range noisy {
@@ -255,11 +255,17 @@ func NewEstimator(stages []Stage, loss Loss, cfg Config) (*Estimator, error) {
 	return e, nil
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
+// SplitCopies splits k copies (or antithetic pairs) over n noisy stages as layer-wise
+// injection does: k/n each, the first k mod n stages one more.
+func SplitCopies(k, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = k / n
+		if i < k%n {
+			out[i]++
+		}
 	}
-	return 0
+	return out
 }
 
 // Baseline reports the baseline in use (BaselineAuto resolved).
@@ -405,7 +411,7 @@ func (e *Estimator) Grad(x []float32, y []uint8, rows int, step uint64) (Stats, 
 	}
 	ParallelFor(e.cfg.Workers, len(e.chunks), func(_, i int) {
 		c := &e.chunks[i]
-		c.finite = finite(params[c.p].Grad[c.lo:c.hi])
+		c.finite = Finite(params[c.p].Grad[c.lo:c.hi])
 	})
 	for _, c := range e.chunks {
 		if !c.finite {
@@ -810,9 +816,9 @@ func addScaledGeneric(dst, z, e []float32, s float32) {
 	vec.Saxpy(len(z), s, e, 1, dst, 1)
 }
 
-// finite reports whether every value of v is finite: a NaN or an infinity makes the
-// (four-way) sum of v·0 a NaN.
-func finite(v []float32) bool {
+// Finite reports whether every value of v is finite: a NaN or an infinity makes the
+// (four-way) sum of v·0 a NaN. Estimators check their gradients with it.
+func Finite(v []float32) bool {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(v); i += 4 {

@@ -358,3 +358,16 @@ func TestAddScaled(t *testing.T) {
 		require.Equal(t, want, got, "n=%d", n)
 	}
 }
+
+func TestSplitCopies(t *testing.T) {
+	for _, tc := range []struct {
+		k, n int
+		want []int
+	}{
+		{16, 5, []int{4, 3, 3, 3, 3}},
+		{160, 5, []int{32, 32, 32, 32, 32}},
+		{3, 3, []int{1, 1, 1}},
+	} {
+		assert.Equal(t, tc.want, SplitCopies(tc.k, tc.n))
+	}
+}

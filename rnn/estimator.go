@@ -125,7 +125,7 @@ func (e *LR) Grad(x []float32, y []uint8, rows int, step uint64) (lr.Stats, erro
 		sum += v
 	}
 	for _, p := range m.Params() {
-		if !finite(p.Grad) {
+		if !lr.Finite(p.Grad) {
 			return lr.Stats{}, fmt.Errorf("rnn: gradient of %s is not finite (noise scale or learning rate too large?)", p.Name)
 		}
 	}
@@ -423,12 +423,4 @@ func addTo(dst, src []float32) {
 	for i, v := range src {
 		dst[i] += v
 	}
-}
-
-func finite(v []float32) bool {
-	var s float32
-	for _, x := range v {
-		s += x * 0
-	}
-	return s == 0
 }
