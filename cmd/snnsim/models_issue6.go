@@ -79,6 +79,11 @@ steps, learning rate 0.01, --dropout 0.5, --weight-decay 5e-4).`
 		if e, _ := cmd.Flags().GetFloat64("ema"); e != 0 && kind != "cnn" && kind != "rnn" {
 			return badInput(fmt.Errorf("train: --ema is for --model cnn and rnn, not %s", kind))
 		}
+		if v, _ := cmd.Flags().GetString("vr"); kind != "cnn" {
+			if vr, err := lr.ParseVR(v); err == nil && vr.PositionWise {
+				return badInput(errors.New("train: --vr positionwise is for --model cnn"))
+			}
+		}
 		switch kind {
 		case "cnn", "rnn":
 			return netTrainRows(cmd, a, kind)
@@ -464,8 +469,6 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 				return badInput(err)
 			}
 			learner, m.info.Baseline = est, est.Baseline().String()
-		} else if cfg.VR.PositionWise {
-			return badInput(errors.New("train: --vr positionwise is for --model cnn"))
 		} else {
 			est, err := rnn.NewLR(m.r, loss, cfg)
 			if err != nil {

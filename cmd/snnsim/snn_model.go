@@ -198,9 +198,6 @@ func runTrainSNN(cmd *cobra.Command, a *App) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if vr.PositionWise {
-		return badInput(errors.New("train: --vr positionwise is for --model cnn"))
-	}
 	base, err := lr.ParseBaseline(baseline)
 	if err != nil {
 		return badInput(err)

@@ -145,9 +145,6 @@ func runTrain(cmd *cobra.Command, a *App, o trainOpts) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if vr.PositionWise {
-		return badInput(errors.New("train: --vr positionwise is for --model cnn"))
-	}
 	law, err := lr.LawByName(o.law)
 	if err != nil {
 		return badInput(err)
