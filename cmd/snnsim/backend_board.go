@@ -230,7 +230,7 @@ func runTrainBoard(cmd *cobra.Command, a *App, o *boardDeployOpts, init string) 
 	if err != nil {
 		return badInput(err)
 	}
-	if vr.Antithetic || vr.QMC {
+	if vr.Antithetic || vr.QMC || vr.PositionWise {
 		return badInput(fmt.Errorf("train --backend board: --vr %s: the board draws its own noise; use layerwise or none", vr))
 	}
 	if g.str("resume") != "" {
