@@ -301,12 +301,7 @@ func TestEstimatorDeterministic(t *testing.T) {
 					y[i] = uint8(i % 3)
 				}
 				cfg := lr.Config{Copies: tc.K, Seed: 3, Workers: workers, VR: tc.vr}
-				var est lr.Learner
-				if tc.vr.PositionWise {
-					est, err = NewPosLR(m, mlp.CrossEntropy, cfg)
-				} else {
-					est, err = lr.NewEstimator(m.Stages(), mlp.CrossEntropy, cfg)
-				}
+				est, err := NewEstimator(m, mlp.CrossEntropy, cfg)
 				require.NoError(t, err)
 				st, err := est.Grad(x, y, rows, 7)
 				require.NoError(t, err)

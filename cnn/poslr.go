@@ -464,3 +464,19 @@ func (e *PosLR) propagate(w *posWork, j, n, K int) {
 		panic(fmt.Sprintf("cnn: PosLR: layer %d of type %T", j, m.Layers[j]))
 	}
 }
+
+// Estimator is an LR learner of a CNN with its resolved baseline: a [PosLR] or an
+// lr.Estimator.
+type Estimator interface {
+	lr.Learner
+	Baseline() lr.Baseline
+}
+
+// NewEstimator returns the LR estimator cfg asks for: [NewPosLR] under position-wise
+// injection, otherwise lr.NewEstimator over the network's stages.
+func NewEstimator(m *CNN, loss lr.Loss, cfg lr.Config) (Estimator, error) {
+	if cfg.VR.PositionWise {
+		return NewPosLR(m, loss, cfg)
+	}
+	return lr.NewEstimator(m.Stages(), loss, cfg)
+}

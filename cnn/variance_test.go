@@ -99,12 +99,7 @@ func TestVarianceTable(t *testing.T) {
 				K = 16
 			}
 			cfg := lr.Config{Copies: K, VR: v, Seed: 7}
-			var est lr.Learner
-			if v.PositionWise {
-				est, err = NewPosLR(m, mlp.CrossEntropy, cfg)
-			} else {
-				est, err = lr.NewEstimator(m.Stages(), mlp.CrossEntropy, cfg)
-			}
+			est, err := NewEstimator(m, mlp.CrossEntropy, cfg)
 			require.NoError(t, err)
 			mse := make([]float64, len(params))
 			var cos float64

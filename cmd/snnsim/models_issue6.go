@@ -457,14 +457,8 @@ func netTrainRows(cmd *cobra.Command, a *App, kind string) error {
 	var learner lr.Learner
 	if s.method == "lr" {
 		m.info.Copies, m.info.VR = s.copies, cfg.VR.String()
-		if m.c != nil && cfg.VR.PositionWise {
-			est, err := cnn.NewPosLR(m.c, loss, cfg)
-			if err != nil {
-				return badInput(err)
-			}
-			learner, m.info.Baseline = est, est.Baseline().String()
-		} else if m.c != nil {
-			est, err := lr.NewEstimator(m.c.Stages(), loss, cfg)
+		if m.c != nil {
+			est, err := cnn.NewEstimator(m.c, loss, cfg)
 			if err != nil {
 				return badInput(err)
 			}
